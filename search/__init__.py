@@ -1,0 +1,1 @@
+"""Development-process tree search: spend rollouts where the process branches."""

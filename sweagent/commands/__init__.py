@@ -1,0 +1,1 @@
+"""One module per `swe-ttc` subcommand; each exposes a click command."""

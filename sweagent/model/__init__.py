@@ -1,0 +1,1 @@
+"""Models over litellm, and scripted models registered as litellm custom providers."""

@@ -1,0 +1,1 @@
+"""Sandboxes: Docker (isolated) and local (a private copy, not isolated)."""

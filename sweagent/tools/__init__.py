@@ -1,0 +1,1 @@
+"""The agent-computer interface: bash, editor, search, submit."""

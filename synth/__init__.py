@@ -1,0 +1,1 @@
+"""Synthesis: turn verified rollouts into fine-tuning and reward-model data."""

@@ -1,0 +1,1 @@
+"""Verifiers: judge a candidate patch by execution, reward models and static diagnostics."""
