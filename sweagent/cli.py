@@ -38,7 +38,10 @@ class LazyGroup(click.Group):
 
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "solve": ("sweagent.commands.solve:solve", "Solve one issue in a sandbox and write the patch and trajectory."),
+    "solve": (
+        "sweagent.commands.solve:solve",
+        "Solve one issue in a sandbox and write the patch and trajectory.",
+    ),
     "batch": ("sweagent.commands.batch:batch", "Run a SWE-bench-format dataset and write preds.json."),
     "eval": ("sweagent.commands.evaluate:evaluate", "Grade predictions with SWE-bench's parsers and rules."),
     "localize": ("sweagent.commands.localize:localize", "Rank the files and functions an issue is about."),

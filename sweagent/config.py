@@ -67,12 +67,16 @@ class AgentConfig(_Strict):
     step_limit: int = 75
     wall_time_limit: float = Field(3600.0, description="seconds per task; 0 means no limit")
     max_format_errors: int = Field(3, description="malformed replies in a row before the run ends")
-    templates: str = Field("default", description="prompt template set: a name in sweagent/prompts or a YAML path")
+    templates: str = Field(
+        "default", description="prompt template set: a name in sweagent/prompts or a YAML path"
+    )
     exclude_new_files: list[str] = Field(
         default_factory=lambda: ["reproduce*.py", "repro_*.py", "*_repro.py", "scratch*", "debug_*.py"],
         description="globs (file name) of new files left out of the final patch",
     )
-    localize_hint: bool = Field(True, description="put the top files of `swe-ttc localize` in the first message")
+    localize_hint: bool = Field(
+        True, description="put the top files of `swe-ttc localize` in the first message"
+    )
     localize_top: int = 5
 
 
@@ -106,7 +110,9 @@ def parse_overrides(args: list[str]) -> dict[str, Any]:
     while i < len(args):
         arg = args[i]
         if not arg.startswith("--") or "." not in arg.split("=", 1)[0]:
-            raise UserError(f"unexpected argument `{arg}`: config overrides look like `--agent.step_limit 40`")
+            raise UserError(
+                f"unexpected argument `{arg}`: config overrides look like `--agent.step_limit 40`"
+            )
         key = arg[2:]
         if "=" in key:
             key, raw = key.split("=", 1)

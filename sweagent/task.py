@@ -48,7 +48,9 @@ class Task(BaseModel):
     PASS_TO_PASS: list[str] = Field(default_factory=list)
     eval_script: str | None = None
 
-    _list_fields = field_validator("FAIL_TO_PASS", "PASS_TO_PASS", mode="before")(classmethod(lambda cls, v: _as_list(v)))
+    _list_fields = field_validator("FAIL_TO_PASS", "PASS_TO_PASS", mode="before")(
+        classmethod(lambda cls, v: _as_list(v))
+    )
 
     @classmethod
     def from_swebench(cls, row: dict[str, Any]) -> Task:
@@ -62,7 +64,13 @@ class Task(BaseModel):
     def public(self) -> Task:
         """A copy with every hidden field emptied: the only view search, reward models and selection get."""
         return self.model_copy(
-            update={"patch": "", "test_patch": "", "FAIL_TO_PASS": [], "PASS_TO_PASS": [], "eval_script": None}
+            update={
+                "patch": "",
+                "test_patch": "",
+                "FAIL_TO_PASS": [],
+                "PASS_TO_PASS": [],
+                "eval_script": None,
+            }
         )
 
     @property

@@ -16,7 +16,9 @@ def git(repo: Path, *args: str) -> str:
         "HOME": str(repo),
         "PATH": "/usr/local/bin:/usr/bin:/bin",
     }
-    return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def commit_files(repo: Path, files: dict[str, str], message: str) -> str:
