@@ -42,7 +42,7 @@ def docker_ready(image: str) -> tuple[bool, str]:
     return False, f"the image {image} is not present and could not be built"
 
 
-def build_config(config_file: str | None, extra: list[str], **options: Any) -> RunConfig:
+def build_config(extra: list[str], **options: Any) -> RunConfig:
     """YAML file, then dotted overrides, then the explicit options (which win)."""
     overrides = parse_overrides(extra)
     explicit = {
@@ -60,7 +60,7 @@ def build_config(config_file: str | None, extra: list[str], **options: Any) -> R
         for key in parents:
             node = node.setdefault(key, {})
         node[last] = value
-    return load_config(config_file, overrides)
+    return load_config(options.get("config_file"), overrides)
 
 
 def _print_step(console: Console) -> Any:
@@ -96,10 +96,9 @@ def solve(ctx: click.Context, **opts: Any) -> None:
     """
     from sweagent.demo_setup import DEMO_ISSUE, DEMO_MODEL, create_demo_repo, register_demo_model
     from sweagent.issue_source import read_issue, resolve_commit, resolve_repo
-    from sweagent.runner import solve_task, write_run_config
     from sweagent.task import Task
 
-    console = Console(stderr=False)
+    console = Console(soft_wrap=True)
     demo = opts.pop("demo")
     if demo:
         if opts["repo"] or opts["issue_spec"]:
@@ -109,7 +108,7 @@ def solve(ctx: click.Context, **opts: Any) -> None:
         raise UserError(
             "solve needs --repo PATH_OR_URL and --issue TEXT|@FILE|URL (or --demo for the offline example)"
         )
-    config = build_config(opts["config_file"], ctx.args, **opts)
+    config = build_config(ctx.args, **opts)
     run_id = opts["run_id"] or f"{'demo' if demo else 'solve'}-{datetime.now():%Y%m%d-%H%M%S}"
     run_dir = Path(config.output_dir) / run_id
 
@@ -129,12 +128,15 @@ def solve(ctx: click.Context, **opts: Any) -> None:
     else:
         issue = read_issue(opts["issue_spec"])
         repo_path = resolve_repo(opts["repo"], Path.home() / ".cache" / "swe-ttc" / "repos")
+        resolve_commit(repo_path, opts["commit"])  # fail fast, before the slow imports below
         if config.model.name == DEMO_MODEL:
             register_demo_model()
         from sweagent.model.litellm_model import check_model_usable
 
         check_model_usable(config.model)
     commit = resolve_commit(repo_path, opts["commit"])
+    from sweagent.runner import solve_task, write_run_config  # imports litellm: after the cheap checks
+
     instance_id = f"{Path(repo_path).name}-{commit[:7]}"
     task = Task(instance_id=instance_id, repo=str(repo_path), base_commit=commit, problem_statement=issue)
     write_run_config(run_dir, config)

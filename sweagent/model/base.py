@@ -26,6 +26,9 @@ class ModelResponse:
     input_tokens: int = 0
     output_tokens: int = 0
     duration: float = 0.0
+    finish_reason: str | None = None
+    # per generated token: {"token", "logprob", "top_logprobs": [{"token", "logprob"}]} when requested
+    logprobs: list[dict[str, Any]] | None = None
 
 
 @dataclass
