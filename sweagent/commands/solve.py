@@ -32,14 +32,17 @@ def docker_ready(image: str) -> tuple[bool, str]:
         return True, ""
     except Exception:
         pass
+    from sweagent.config import DEFAULT_IMAGE
+
+    if image != DEFAULT_IMAGE:
+        return False, f"the image {image} is not present"
     try:
         from sweagent.sandbox.image import ensure_base_image
 
-        if ensure_base_image(client, image):
-            return True, ""
+        ensure_base_image(client, image)
+        return True, ""
     except Exception:
-        pass
-    return False, f"the image {image} is not present and could not be built"
+        return False, f"the base image {image} is not present and could not be built (needs mmdebstrap)"
 
 
 def build_config(extra: list[str], **options: Any) -> RunConfig:
@@ -51,6 +54,8 @@ def build_config(extra: list[str], **options: Any) -> RunConfig:
         "sandbox.image": options.get("image"),
         "sandbox.kind": options.get("sandbox"),
         "output_dir": options.get("output_dir"),
+        "search.strategy": options.get("search_strategy"),
+        "search.budget": options.get("budget"),
     }
     for dotted, value in explicit.items():
         if value is None:
@@ -88,6 +93,13 @@ def _print_step(console: Console) -> Any:
 @click.option("--run-id", help="name of the run folder (default: solve-<timestamp>)")
 @click.option("--apply", "apply_patch", is_flag=True, help="apply the patch to your working tree when done")
 @click.option("--demo", is_flag=True, help="offline demo: example repository + recorded replay model")
+@click.option(
+    "--search",
+    "search_strategy",
+    type=click.Choice(["single", "best-of-n", "tree"]),
+    help="search over the development process: one rollout, N rollouts, or the tree",
+)
+@click.option("--budget", type=float, help="rollouts the search may spend (one stage expansion = 1/3 rollout)")
 @click.pass_context
 def solve(ctx: click.Context, **opts: Any) -> None:
     """Solve one issue in a sandbox and write the patch and trajectory under runs/.
@@ -103,6 +115,10 @@ def solve(ctx: click.Context, **opts: Any) -> None:
     if demo:
         if opts["repo"] or opts["issue_spec"]:
             raise UserError("--demo brings its own repository and issue: drop --repo/--issue, or drop --demo")
+        if opts["search_strategy"] and not opts["model"]:
+            from search.demo import register_search_demo_model
+
+            opts["model"] = register_search_demo_model()
         opts["model"] = opts["model"] or register_demo_model()
     elif not opts["repo"] or not opts["issue_spec"]:
         raise UserError(
@@ -122,9 +138,8 @@ def solve(ctx: click.Context, **opts: Any) -> None:
                     f"[yellow]{why}: running the demo in the local sandbox instead (not isolated)[/]"
                 )
                 config.sandbox.kind = "local"
-        console.print(
-            f"[bold]demo[/]: model [cyan]{config.model.name}[/] is a recorded replay, not a language model"
-        )
+        kind = "a simulated model" if config.search else "a recorded replay"
+        console.print(f"[bold]demo[/]: model [cyan]{config.model.name}[/] is {kind}, not a language model")
     else:
         issue = read_issue(opts["issue_spec"])
         repo_path = resolve_repo(opts["repo"], Path.home() / ".cache" / "swe-ttc" / "repos")
@@ -144,20 +159,41 @@ def solve(ctx: click.Context, **opts: Any) -> None:
         f"solving [bold]{instance_id}[/] in a {config.sandbox.kind} sandbox"
         + (f" ({config.sandbox.image})" if config.sandbox.kind == "docker" else "")
     )
-    traj = solve_task(
-        task,
-        config,
-        run_dir,
-        on_event=_print_step(console),
-        repo_path=str(repo_path),
-        raise_setup_errors=True,
-    )
+    if config.search is not None:
+        traj = _search(console, task, config, run_dir, str(repo_path))
+    else:
+        traj = solve_task(
+            task,
+            config,
+            run_dir,
+            on_event=_print_step(console),
+            repo_path=str(repo_path),
+            raise_setup_errors=True,
+        )
     report(console, run_dir, traj, config)
     if opts["apply_patch"] and traj.patch:
         apply_to_worktree(Path(repo_path), traj.patch)
         console.print(f"applied the patch to {repo_path}")
     status = traj.exit_status or "interrupted"
     sys.exit(EXIT_CODES.get(status, 1))
+
+
+def _search(console: Console, task: Any, config: RunConfig, run_dir: Path, repo_path: str) -> Any:
+    """Run the search, then show its tree."""
+    from search.render import event_printer, render_tree
+    from search.runner import run_search
+    from search.tree import SearchTree
+
+    assert config.search is not None
+    console.print(f"search: [bold]{config.search.strategy}[/], budget {config.search.budget:g} rollout(s)")
+    traj = run_search(
+        task, config, run_dir, on_event=event_printer(console), repo_path=repo_path, raise_setup_errors=True
+    )
+    tree_file = run_dir / task.instance_id / "tree.json"
+    if tree_file.exists():
+        console.print(render_tree(SearchTree.load(tree_file)), soft_wrap=False)
+        console.print(f"tree: {tree_file} (and {tree_file.with_suffix('.graphml').name})")
+    return traj
 
 
 def report(console: Console, run_dir: Path, traj: Any, config: RunConfig) -> None:

@@ -1,0 +1,188 @@
+"""Getting a repository into a sandbox without touching the user's tree.
+
+A host repository is cloned (`git clone --no-hardlinks`) into a private temp dir and checked out
+at the requested commit; refs that could show the future of that commit (other branches, remotes,
+stash, tags not in its history) are deleted so an agent cannot read a later fix from `git log --all`.
+The local sandbox works in that clone directly; the Docker sandbox ships it as a tar stream to
+`/testbed` with root ownership (so git inside never complains about dubious ownership).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from sweagent.errors import UserError
+from sweagent.sandbox import cleanup
+
+# Internal git commands get a fixed identity, trust any directory and never page or prompt.
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "swe-ttc",
+    "GIT_AUTHOR_EMAIL": "swe-ttc@localhost",
+    "GIT_COMMITTER_NAME": "swe-ttc",
+    "GIT_COMMITTER_EMAIL": "swe-ttc@localhost",
+    "GIT_CONFIG_COUNT": "1",
+    "GIT_CONFIG_KEY_0": "safe.directory",
+    "GIT_CONFIG_VALUE_0": "*",
+    "GIT_PAGER": "cat",
+    "GIT_TERMINAL_PROMPT": "0",
+}
+
+
+def _git(cwd: str | Path | None, *args: str, timeout: float = 600.0) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **GIT_ENV}
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except FileNotFoundError:
+        raise UserError(
+            "git is not installed on this machine: install it (e.g. `apt-get install git`)"
+        ) from None
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
+
+
+@dataclass
+class PreparedRepo:
+    """A private clone at `commit`; `root` is the temp dir to delete, `path` the work tree in it."""
+
+    root: Path
+    path: Path
+    commit: str
+
+    def cleanup(self, background: bool = False) -> None:
+        """Delete the clone; `background` when nobody waits for it (see `remove_tree_later`)."""
+        if background:
+            remove_tree_later(self.root)
+        else:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+def remove_tree_later(path: Path) -> None:
+    """Delete a temp tree in a background thread (thousands of unlinks can take seconds).
+
+    The thread is not a daemon, so a normal exit waits for it; an exit by signal deletes the tree
+    synchronously through the cleanup registry."""
+    if cleanup.shutting_down():
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    key = id(path)
+
+    def remove() -> None:
+        shutil.rmtree(path, ignore_errors=True)
+        cleanup.unregister(key)
+
+    cleanup.register(key, lambda: shutil.rmtree(path, ignore_errors=True))
+    threading.Thread(target=remove, name="swe-ttc-rmtree", daemon=False).start()
+
+
+def resolve_commit(repo_path: str | Path, commit: str | None = None) -> str:
+    """Full sha of `commit` (default HEAD) in the host repository, or a one-line UserError."""
+    path = Path(repo_path).expanduser()
+    if not path.exists():
+        raise UserError(f"repository path {path} does not exist: pass an existing git repository")
+    if not path.is_dir():
+        raise UserError(f"repository path {path} is not a directory: pass a git repository folder")
+    top = _git(path, "rev-parse", "--show-toplevel")
+    if top.returncode != 0:
+        raise UserError(f"{path} is not a git repository: run `git init` and commit, or pass another path")
+    ref = commit or "HEAD"
+    found = _git(path, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    if found.returncode != 0:
+        if commit is None:
+            raise UserError(f"{path} has no commits yet: commit your files first")
+        raise UserError(f"unknown commit `{commit}` in {path}: pass a commit that exists there")
+    return found.stdout.strip()
+
+
+def prepare_clone(
+    repo_path: str | Path, commit: str | None = None, *, prefix: str = "swe-ttc-repo-"
+) -> PreparedRepo:
+    """Clone the host repository into a new temp dir, checked out at `commit` (default HEAD).
+
+    (Checking out inside the container instead was measured slower: git's per-file writes on the
+    container's overlay file system cost more than writing here and extracting one archive.)"""
+    src = Path(repo_path).expanduser().resolve()
+    sha = resolve_commit(src, commit)
+    top = _git(src, "rev-parse", "--show-toplevel").stdout.strip()
+    branch = _git(src, "symbolic-ref", "--quiet", "--short", "HEAD").stdout.strip() or "main"
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    dest = root / "repo"
+    try:
+        cloned = _git(None, "clone", "--quiet", "--no-hardlinks", "--no-checkout", top, str(dest))
+        if cloned.returncode != 0:
+            raise UserError(f"could not copy repository {src}: {_last_line(cloned.stderr)}")
+        _check(_git(dest, "checkout", "--quiet", "--force", "-B", branch, sha), src)
+        _hide_future(dest, branch, sha)
+        return PreparedRepo(root=root, path=dest, commit=sha)
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+
+
+def _check(proc: subprocess.CompletedProcess[str], src: Path) -> None:
+    if proc.returncode != 0:
+        raise UserError(f"could not check out repository {src}: {_last_line(proc.stderr)}")
+
+
+def _hide_future(dest: Path, branch: str, sha: str) -> None:
+    """Delete every ref except the work branch and tags already in its history."""
+    _git(dest, "remote", "remove", "origin")
+    keep = {f"refs/heads/{branch}"}
+    keep |= {f"refs/tags/{tag}" for tag in _git(dest, "tag", "--merged", sha).stdout.split()}
+    refs = _git(dest, "for-each-ref", "--format=%(refname)").stdout.split()
+    doomed = "".join(f"delete {ref}\n" for ref in refs if ref not in keep)
+    if doomed:
+        proc = subprocess.run(
+            ["git", "update-ref", "--no-deref", "--stdin"],
+            cwd=dest,
+            input=doomed,
+            env={**os.environ, **GIT_ENV},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise UserError(f"could not prepare the repository copy: {_last_line(proc.stderr)}")
+    _git(dest, "reflog", "expire", "--expire=now", "--all")
+    for name in ("FETCH_HEAD", "ORIG_HEAD"):
+        (dest / ".git" / name).unlink(missing_ok=True)
+
+
+def clone_url(url: str, dest: str | Path, timeout: float = 600.0) -> Path:
+    """Clone a remote repository (e.g. a GitHub URL) to `dest`; one-line UserError on failure."""
+    try:
+        proc = _git(None, "clone", "--quiet", url, str(dest), timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise UserError(
+            f"could not clone {url}: timed out after {timeout:g}s; offline? pass a local path"
+        ) from None
+    if proc.returncode != 0:
+        raise UserError(f"could not clone {url}: {_last_line(proc.stderr)}; offline? pass a local path")
+    return Path(dest)
+
+
+def _as_root(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    info.uid = info.gid = 0
+    info.uname = info.gname = "root"
+    return info
+
+
+def tar_directory(path: str | Path, arcname: str) -> IO[bytes]:
+    """A rewound temp file holding `path` as a tar archive rooted at `arcname`, owned by root."""
+    spool: IO[bytes] = tempfile.TemporaryFile(prefix="swe-ttc-tar-")
+    with tarfile.open(fileobj=spool, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        tar.add(str(path), arcname=arcname, filter=_as_root)
+    spool.seek(0)
+    return spool
