@@ -1,0 +1,527 @@
+"""Execution checks: run a candidate patch in a sandbox and report what happened, with evidence.
+
+Three checks, each a `Verdict`:
+
+- `apply`: the patch applies to the base commit (`git apply --check`) and every Python file it
+  leaves compiles (`python -m py_compile`);
+- `reproduction`: a reproduction script (see `verifiers.reproduction` for its protocol) reproduces
+  the issue on the base commit and not on the patched code;
+- `regression`: the repository's existing tests related to the changed files (`verifiers.scan_tests`)
+  run on base and patched code with pytest's JUnit XML; tests that passed before and fail after are
+  regressions.
+
+Every check leaves the sandbox in the state it found it (snapshot, then restore at the end; nothing
+is moved at all when every result comes from the cache). Results are cached by (repository state hash,
+command or test file), so many candidates on one task run the base tests once.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from verifiers import scan_tests
+from verifiers.cache import ResultCache, state_hash, text_hash
+from verifiers.diffs import PatchParseError, python_files_after, touched_files
+from verifiers.junit import JUnitParseError, parse_junit
+from verifiers.reproduction import read_outcome
+from verifiers.types import Candidate, Evidence, Verdict, cap_output
+
+if TYPE_CHECKING:
+    from sweagent.sandbox.base import CommandResult, RepoState, Sandbox
+    from sweagent.task import Task
+
+
+class ExecutionConfig(BaseModel):
+    """How execution checks run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    python: str = Field("python3", description="Python interpreter inside the sandbox")
+    apply_timeout: float = 60.0
+    reproduction_timeout: float = 120.0
+    test_timeout: float = Field(600.0, description="seconds for one pytest run over the selected test files")
+    max_test_files: int = Field(20, description="related test files run at most (0 = all)")
+    import_depth: int = Field(1, ge=0, description="steps of imports between a test and a changed module")
+    output_cap: int = 4_000
+    pytest_args: list[str] = Field(default_factory=lambda: ["-p", "no:cacheprovider", "-q", "--tb=short"])
+    checks: list[str] = Field(default_factory=lambda: ["apply", "reproduction", "regression"])
+
+
+class _StateGuard:
+    """Moves the sandbox between base and patched states; puts back the starting state on exit.
+
+    The starting state is captured lazily, so a check answered entirely from the cache never touches
+    the sandbox.
+    """
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.start: RepoState | None = None
+        self.current: str | None = None  # None = the starting state
+
+    def _leave_start(self) -> None:
+        if self.start is None:
+            self.start = self.sandbox.snapshot()
+
+    def to_base(self) -> None:
+        from sweagent.sandbox.base import RepoState
+
+        if self.current == "base":
+            return
+        self._leave_start()
+        self.current = "moving"  # if restore fails halfway, finish() still puts the start back
+        self.sandbox.restore(RepoState(base_commit=self.sandbox.base_commit, patch=""))
+        self.current = "base"
+
+    def mark(self, label: str) -> None:
+        self.current = label
+
+    def finish(self) -> None:
+        if self.start is not None and self.current is not None:
+            self.sandbox.restore(self.start)
+        self.start, self.current = None, None
+
+
+class ExecutionVerifier:
+    """Runs execution checks for candidates of one task in one sandbox (repo at `sandbox.workdir`).
+
+    One verifier per sandbox (a sandbox runs one command at a time); verifiers on other sandboxes or
+    threads may share one `ResultCache`.
+    """
+
+    def __init__(
+        self, sandbox: Sandbox, config: ExecutionConfig | None = None, cache: ResultCache | None = None
+    ) -> None:
+        self.sandbox = sandbox
+        self.config = config or ExecutionConfig()
+        self.cache = cache if cache is not None else ResultCache()
+        scratch_root = str(getattr(sandbox, "scratch", "") or "/tmp").rstrip("/")
+        self.scratch = f"{scratch_root}/swe-ttc-verify-{uuid.uuid4().hex[:8]}"
+        self._guard: _StateGuard | None = None
+        self._depth = 0
+        self._env = str(getattr(sandbox, "image", "") or "") + "|" + sandbox.workdir
+
+    # ---- state handling -------------------------------------------------------------------------
+
+    @contextmanager
+    def _preserved(self) -> Iterator[_StateGuard]:
+        if self._guard is None:
+            self._guard = _StateGuard(self.sandbox)
+        self._depth += 1
+        try:
+            yield self._guard
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                guard, self._guard = self._guard, None
+                guard.finish()
+
+    def _state(self, patch: str = "") -> str:
+        return state_hash(self.sandbox.base_commit, patch, self._env)
+
+    def _run(self, command: str, timeout: float, label: str = "") -> tuple[CommandResult, Evidence]:
+        result = self.sandbox.run(command, timeout=timeout)
+        evidence = Evidence(
+            command=command,
+            exit_code=result.exit_code,
+            output=cap_output(result.output, self.config.output_cap),
+            timed_out=result.timed_out,
+            duration=round(result.duration, 3),
+            label=label,
+        )
+        return result, evidence
+
+    def _cd(self, command: str) -> str:
+        return f"cd {shlex.quote(self.sandbox.workdir)} && {command}"
+
+    def _to_patched(self, guard: _StateGuard, patch: str) -> tuple[bool, Evidence]:
+        """Base commit plus `patch`, applied with `git apply` (after `--check`)."""
+        guard.to_base()
+        patch_file = f"{self.scratch}/{text_hash(patch)}.patch"
+        self.sandbox.write_file(patch_file, patch if patch.endswith("\n") else patch + "\n")
+        quoted = shlex.quote(patch_file)
+        result, evidence = self._run(
+            self._cd(f"git apply --check -v {quoted} && git apply {quoted}"),
+            self.config.apply_timeout,
+            "apply",
+        )
+        guard.mark(f"patched:{text_hash(patch)}" if result.ok else "unknown")
+        return result.ok, evidence
+
+    # ---- apply + compile ------------------------------------------------------------------------
+
+    def check_apply(self, candidate: Candidate) -> Verdict:
+        """Does the patch apply to the base commit, and do the Python files it touches compile?"""
+        try:
+            files = python_files_after(candidate.patch)
+        except PatchParseError as exc:
+            status = "empty_patch" if not candidate.patch.strip() else "malformed_patch"
+            return Verdict.make("apply", False, status, str(exc))
+        cached, hit = self.cache.get_or_compute(
+            self._state(candidate.patch),
+            "apply+compile",
+            lambda: self._apply_uncached(candidate.patch, files),
+        )
+        if cached is None:
+            return Verdict.make("apply", None, "error", "the sandbox failed while applying the patch")
+        verdict = Verdict.model_validate(cached)
+        if hit:
+            for ev in verdict.evidence:
+                ev.cached = True
+        return verdict
+
+    def _apply_uncached(self, patch: str, files: list[str]) -> dict[str, Any] | None:
+        with self._preserved() as guard:
+            applied, apply_ev = self._to_patched(guard, patch)
+            if apply_ev.timed_out:
+                return Verdict.make(
+                    "apply", None, "timed_out", "git apply timed out", evidence=[apply_ev]
+                ).model_dump()
+            if not applied:
+                return Verdict.make(
+                    "apply",
+                    False,
+                    "does_not_apply",
+                    "the patch does not apply to the base commit",
+                    evidence=[apply_ev],
+                ).model_dump()
+            if not files:
+                return Verdict.make(
+                    "apply",
+                    True,
+                    "passed",
+                    "the patch applies; it touches no Python files",
+                    evidence=[apply_ev],
+                ).model_dump()
+            quoted = " ".join(shlex.quote(f) for f in files)
+            env = f"PYTHONPYCACHEPREFIX={shlex.quote(self.scratch + '/pycache')} PYTHONDONTWRITEBYTECODE=1"
+            result, compile_ev = self._run(
+                self._cd(f"{env} {self.config.python} -m py_compile {quoted}"),
+                self.config.apply_timeout,
+                "compile",
+            )
+            evidence = [apply_ev, compile_ev]
+            if result.timed_out:
+                return Verdict.make(
+                    "apply", None, "timed_out", "py_compile timed out", evidence=evidence
+                ).model_dump()
+            if not result.ok:
+                return Verdict.make(
+                    "apply",
+                    False,
+                    "does_not_compile",
+                    f"the patch applies but a touched Python file does not compile ({len(files)} checked)",
+                    evidence=evidence,
+                    details={"files": files},
+                ).model_dump()
+            return Verdict.make(
+                "apply",
+                True,
+                "passed",
+                f"the patch applies and {len(files)} touched Python file(s) compile",
+                evidence=evidence,
+                details={"files": files},
+            ).model_dump()
+
+    # ---- reproduction ---------------------------------------------------------------------------
+
+    def _script_of(self, candidate: Candidate) -> str | None:
+        if candidate.reproduction_script:
+            return candidate.reproduction_script
+        if candidate.reproduction_path:
+            try:
+                return self.sandbox.read_file(candidate.reproduction_path)
+            except (FileNotFoundError, OSError):
+                return None
+        return None
+
+    def _run_script(self, guard: _StateGuard, script: str, patch: str, label: str) -> dict[str, Any] | None:
+        """Run the script in the base (patch == "") or patched state; a cacheable dict, or None."""
+
+        def compute() -> dict[str, Any] | None:
+            if patch:
+                applied, apply_ev = self._to_patched(guard, patch)
+                if not applied:
+                    return {"outcome": "other", "read_by": "apply", "evidence": apply_ev.model_dump()}
+            else:
+                guard.to_base()
+            script_file = f"{self.scratch}/repro_{text_hash(script)}.py"
+            self.sandbox.write_file(script_file, script)
+            wd = shlex.quote(self.sandbox.workdir)
+            command = self._cd(
+                f"PYTHONPATH={wd}${{PYTHONPATH:+:$PYTHONPATH}} PYTHONDONTWRITEBYTECODE=1 "
+                f"{self.config.python} {shlex.quote(script_file)}"
+            )
+            result, evidence = self._run(command, self.config.reproduction_timeout, label)
+            outcome, read_by = read_outcome(result.output, result.exit_code, result.timed_out)
+            return {"outcome": outcome, "read_by": read_by, "evidence": evidence.model_dump()}
+
+        value, hit = self.cache.get_or_compute(self._state(patch), f"repro:{text_hash(script)}", compute)
+        if value is not None and hit:
+            value = {**value, "evidence": {**value["evidence"], "cached": True}}
+        return value
+
+    def check_reproduction(self, candidate: Candidate, script: str | None = None) -> Verdict:
+        """Reproduces on base, and not on patched? `script` (e.g. a generated one) overrides the candidate's."""
+        script = script or self._script_of(candidate)
+        if not script or not script.strip():
+            return Verdict.make("reproduction", None, "no_tests", "no reproduction script to run")
+        if not candidate.patch.strip():
+            return Verdict.make("reproduction", False, "empty_patch", "the patch is empty")
+        with self._preserved() as guard:
+            base = self._run_script(guard, script, "", "base")
+            if base is None:
+                return Verdict.make("reproduction", None, "error", "the sandbox failed running the script")
+            base_ev = Evidence.model_validate(base["evidence"])
+            details = {"base_outcome": base["outcome"], "read_by": base["read_by"]}
+            if base["outcome"] != "reproduced":
+                return Verdict.make(
+                    "reproduction",
+                    None,
+                    "not_reproducing",
+                    f"the script does not reproduce the issue on the base commit (outcome: {base['outcome']}, "
+                    f"read by {base['read_by']}); not counted as evidence",
+                    evidence=[base_ev],
+                    details=details,
+                )
+            patched = self._run_script(guard, script, candidate.patch, "patched")
+        if patched is None:
+            return Verdict.make("reproduction", None, "error", "the sandbox failed running the script")
+        evidence = [base_ev, Evidence.model_validate(patched["evidence"])]
+        details.update(patched_outcome=patched["outcome"], patched_read_by=patched["read_by"])
+        outcome = patched["outcome"]
+        if patched["read_by"] == "apply":
+            return Verdict.make(
+                "reproduction", False, "does_not_apply", "the patch does not apply", evidence=evidence
+            )
+        if outcome == "resolved":
+            return Verdict.make(
+                "reproduction",
+                True,
+                "passed",
+                "reproduced on base, resolved on patched code",
+                evidence=evidence,
+                details=details,
+            )
+        if outcome == "reproduced":
+            return Verdict.make(
+                "reproduction",
+                False,
+                "failed",
+                "the issue still reproduces on the patched code",
+                evidence=evidence,
+                details=details,
+            )
+        status = "timed_out" if evidence[-1].timed_out else "other_issues"
+        return Verdict.make(
+            "reproduction",
+            False,
+            status,
+            "the script reports other issues on the patched code",
+            evidence=evidence,
+            details=details,
+        )
+
+    # ---- regression tests ------------------------------------------------------------------------
+
+    def related_tests(self, changed: list[str]) -> dict[str, Any]:
+        """Existing test files related to `changed` (on the base commit), with the reason for each."""
+        key = "select:" + text_hash(
+            json.dumps([sorted(changed), self.config.max_test_files, self.config.import_depth])
+        )
+
+        def compute() -> dict[str, Any] | None:
+            with self._preserved() as guard:
+                guard.to_base()
+                scanner = f"{self.scratch}/scan_tests.py"
+                self.sandbox.write_file(scanner, Path(scan_tests.__file__).read_text())
+                args = " ".join(shlex.quote(c) for c in changed)
+                result, _ = self._run(
+                    self._cd(
+                        f"{self.config.python} {shlex.quote(scanner)} . {self.config.max_test_files} "
+                        f"{self.config.import_depth} {args}"
+                    ),
+                    self.config.apply_timeout,
+                )
+            parts = result.output.split(scan_tests.MARK)
+            if len(parts) < 3:
+                return None
+            return json.loads(parts[1])
+
+        value, _ = self.cache.get_or_compute(self._state(""), key, compute)
+        return value or {"tests": [], "reasons": {}, "error": "test selection failed"}
+
+    def _pytest(self, files: list[str], label: str) -> tuple[dict[str, dict[str, str]] | None, Evidence]:
+        report = f"{self.scratch}/junit_{uuid.uuid4().hex[:8]}.xml"
+        args = " ".join(shlex.quote(a) for a in self.config.pytest_args)
+        targets = " ".join(shlex.quote(f) for f in files)
+        command = self._cd(
+            f"PYTHONDONTWRITEBYTECODE=1 {self.config.python} -m pytest {args} -o junit_family=xunit1 "
+            f"--continue-on-collection-errors --junitxml={shlex.quote(report)} {targets}"
+        )
+        result, evidence = self._run(command, self.config.test_timeout, label)
+        if result.timed_out:
+            return None, evidence
+        try:
+            parsed = parse_junit(self.sandbox.read_file(report))
+        except (FileNotFoundError, OSError, JUnitParseError):
+            return None, evidence
+        self.sandbox.run(f"rm -f {shlex.quote(report)}", timeout=30)
+        return {f: parsed.get(f, {}) for f in files}, evidence
+
+    def _tests_in_state(
+        self, guard: _StateGuard, files: list[str], patch: str, label: str
+    ) -> tuple[dict[str, dict[str, str]] | None, list[Evidence]]:
+        """Per-file outcomes in one state; only files missing from the cache are run (in one pytest call)."""
+        state = self._state(patch)
+        outcomes: dict[str, dict[str, str]] = {}
+        evidence: list[Evidence] = []
+        missing = []
+        for f in files:
+            hit = self.cache.get(state, f"pytest:{f}")
+            if hit is None:
+                missing.append(f)
+                continue
+            outcomes[f] = hit["outcomes"]
+            ev = Evidence.model_validate({**hit["evidence"], "cached": True})
+            if ev not in evidence:
+                evidence.append(ev)
+        if self.cache.enabled:
+            self.cache.record(hits=len(files) - len(missing), misses=len(missing))
+        if not missing:
+            return outcomes, evidence
+        if patch:
+            applied, apply_ev = self._to_patched(guard, patch)
+            if not applied:
+                return None, [*evidence, apply_ev]
+        else:
+            guard.to_base()
+        ran, ev = self._pytest(missing, label)
+        evidence.append(ev)
+        if ran is None:
+            return None, evidence
+        for f in missing:
+            outcomes[f] = ran[f]
+            self.cache.put(state, f"pytest:{f}", {"outcomes": ran[f], "evidence": ev.model_dump()})
+        return outcomes, evidence
+
+    def check_regressions(self, candidate: Candidate) -> Verdict:
+        """Do existing related tests that pass on the base commit still pass with the patch?"""
+        try:
+            changed = [f.path for f in touched_files(candidate.patch)]
+        except PatchParseError as exc:
+            status = "empty_patch" if not candidate.patch.strip() else "malformed_patch"
+            return Verdict.make("regression", False, status, str(exc))
+        with self._preserved() as guard:
+            selection = self.related_tests(changed)
+            files = selection.get("tests", [])
+            details: dict[str, Any] = {"test_files": selection.get("reasons", {})}
+            if not files:
+                why = selection.get("error", "no existing tests relate to the changed files")
+                return Verdict.make("regression", None, "no_tests", why, details=details)
+            before, base_ev = self._tests_in_state(guard, files, "", "base")
+            if before is None:
+                timed = any(e.timed_out for e in base_ev)
+                return Verdict.make(
+                    "regression",
+                    None,
+                    "timed_out" if timed else "error",
+                    "the tests "
+                    + ("timed out" if timed else "produced no JUnit report")
+                    + " on the base commit",
+                    evidence=base_ev,
+                    details=details,
+                )
+            after, patched_ev = self._tests_in_state(guard, files, candidate.patch, "patched")
+        evidence = base_ev + patched_ev
+        if after is None:
+            timed = any(e.timed_out for e in patched_ev)
+            status = (
+                "timed_out" if timed else "does_not_apply" if patched_ev[-1].label == "apply" else "failed"
+            )
+            why = {
+                "timed_out": "the related tests hang on the patched code (they finished on the base commit)",
+                "does_not_apply": "the patch does not apply",
+                "failed": "the related tests produced no JUnit report on the patched code",
+            }[status]
+            return Verdict.make("regression", False, status, why, evidence=evidence, details=details)
+        return self._compare(before, after, evidence, details)
+
+    @staticmethod
+    def _compare(
+        before: dict[str, dict[str, str]],
+        after: dict[str, dict[str, str]],
+        evidence: list[Evidence],
+        details: dict[str, Any],
+    ) -> Verdict:
+        old = {t: o for per_file in before.values() for t, o in per_file.items()}
+        new = {t: o for per_file in after.values() for t, o in per_file.items()}
+        broken = sorted(
+            t
+            for t, o in old.items()
+            if o == "passed" and new.get(t, "missing") in ("failed", "error", "missing")
+        )
+        fixed = sorted(t for t, o in old.items() if o in ("failed", "error") and new.get(t) == "passed")
+        details.update(
+            passed_before=sum(o == "passed" for o in old.values()),
+            passed_after=sum(o == "passed" for o in new.values()),
+            regressions={t: new.get(t, "missing") for t in broken},
+            fixed=fixed,
+        )
+        if broken:
+            return Verdict.make(
+                "regression",
+                False,
+                "regressions",
+                f"{len(broken)} test(s) that passed on the base commit fail on the patched code: {', '.join(broken[:5])}",
+                evidence=evidence,
+                details=details,
+            )
+        if not any(o == "passed" for o in old.values()):
+            return Verdict.make(
+                "regression",
+                None,
+                "no_tests",
+                "no related test passes on the base commit",
+                evidence=evidence,
+                details=details,
+            )
+        return Verdict.make(
+            "regression",
+            True,
+            "passed",
+            f"all {details['passed_before']} related test(s) passing on the base commit still pass",
+            evidence=evidence,
+            details=details,
+        )
+
+    # ---- everything --------------------------------------------------------------------------------
+
+    def verify(
+        self, task: Task, candidate: Candidate, reproduction_script: str | None = None
+    ) -> list[Verdict]:
+        """Run the configured checks; the sandbox ends where it started. Sees only `task.public()`."""
+        task = task.public()  # noqa: F841 - the checks need nothing else of the task, by design
+        verdicts: list[Verdict] = []
+        with self._preserved():
+            for check in self.config.checks:
+                try:
+                    if check == "apply":
+                        verdicts.append(self.check_apply(candidate))
+                    elif check == "reproduction":
+                        verdicts.append(self.check_reproduction(candidate, reproduction_script))
+                    elif check == "regression":
+                        verdicts.append(self.check_regressions(candidate))
+                except Exception as exc:  # the sandbox died mid-check: report it, do not blame the patch
+                    verdicts.append(Verdict.make(check, None, "error", f"the check could not run: {exc}"))
+                if check == "apply" and verdicts[-1].passed is False:
+                    break  # nothing else can run on a patch that does not apply or compile
+        return verdicts
