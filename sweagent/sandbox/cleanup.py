@@ -14,7 +14,6 @@ import os
 import signal
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 _lock = threading.RLock()
 _live: dict[int, tuple[int, Callable[[], None]]] = {}
@@ -60,8 +59,17 @@ def release_all() -> None:
     if len(mine) == 1:
         _safe(mine[0])
         return
-    with ThreadPoolExecutor(max_workers=min(8, len(mine))) as pool:
-        list(pool.map(_safe, mine))
+    # Plain threads, not an executor: executors refuse work once the interpreter is shutting down.
+    threads = []
+    for release in mine:
+        try:
+            thread = threading.Thread(target=_safe, args=(release,), daemon=True)
+            thread.start()
+            threads.append(thread)
+        except RuntimeError:  # no new threads this late in shutdown: release in line
+            _safe(release)
+    for thread in threads:
+        thread.join(timeout=60)
 
 
 def _handler(signum: int, frame: object) -> None:

@@ -60,7 +60,8 @@ DEFAULT_ENV = {
 
 
 def _one_line(exc: BaseException, limit: int = 160) -> str:
-    text = " ".join(str(exc).split())
+    """The useful part of a Docker error (its explanation, not the HTTP status line) on one line."""
+    text = " ".join(str(getattr(exc, "explanation", None) or exc).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -116,7 +116,7 @@ def clean_containers(
     client = client or docker_client()
     label = f"{RUN_LABEL}={run_label}" if run_label else LABEL
     removed = []
-    for container in client.containers.list(all=True, filters={"label": label}):
+    for container in client.containers.list(all=True, filters={"label": label}, ignore_removed=True):
         if not (everything or run_label) and _owner_alive(container):
             continue
         try:
