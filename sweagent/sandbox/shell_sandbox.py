@@ -36,6 +36,11 @@ def encode_patch(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
+def _excluded(path: str, globs: list[str]) -> bool:
+    """True when the file name, or any folder on its path, matches one of `globs`."""
+    return any(fnmatch.fnmatchcase(part, g) for part in path.split("/") for g in globs)
+
+
 class ShellSandbox(Sandbox):
     """A sandbox whose commands and git operations go through one `ShellSession`."""
 
@@ -113,11 +118,7 @@ class ShellSandbox(Sandbox):
             + f"{_GIT} diff --cached --name-only --diff-filter=A -z {base} -- && trap - EXIT"
         )
         names = [name.decode("utf-8", "surrogateescape") for name in listing.split(b"\0") if name]
-        dropped = [
-            name
-            for name in names
-            if any(fnmatch.fnmatchcase(posixpath.basename(name), g) for g in exclude_new)
-        ]
+        dropped = [name for name in names if _excluded(name, exclude_new)]
         script = f'export GIT_INDEX_FILE={index}; trap "rm -f {index}" EXIT; '
         if dropped:
             files = " ".join(quote(name) for name in dropped)
