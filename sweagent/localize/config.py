@@ -1,0 +1,74 @@
+"""`LocalizeConfig`: the weights of the fusion and the knobs of indexing, in one pydantic model.
+
+Fusion (see `fusion.py`): each signal ranks files (and functions) by its own evidence; a file's score is
+the weighted reciprocal-rank sum  sum_s  w_s * c_s(f) / (k + rank_s(f)),  where c_s(f) in (0, 1] is the
+signal's confidence in that entry (1 for lexical rankings; e.g. 1/n for a name defined in n files).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SIGNALS = (
+    "traceback",
+    "path",
+    "dotted",
+    "symbol",
+    "message",
+    "tests",
+    "bm25",
+    "bm25_path",
+    "bm25_function",
+)
+
+
+class SignalWeights(BaseModel):
+    """Weight of each signal in the fusion; 0 switches a signal off."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    traceback: float = Field(3.0, description="frames of a traceback (file, line, function)")
+    path: float = Field(2.0, description="file paths named in the issue")
+    dotted: float = Field(2.0, description="dotted names resolved to modules and their symbols")
+    symbol: float = Field(
+        1.5, description="class/function names from code in the issue, matched to definitions"
+    )
+    message: float = Field(2.0, description="error messages quoted in the issue, matched to string literals")
+    tests: float = Field(1.0, description="tests named in the issue: their files and the code they test")
+    bm25: float = Field(1.0, description="BM25 over file contents")
+    bm25_path: float = Field(0.5, description="BM25 over file paths")
+    bm25_function: float = Field(0.7, description="BM25 over function and method source")
+
+
+class LocalizeConfig(BaseModel):
+    """How the localiser indexes and fuses; defaults are what `swe-ttc localize` uses."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    weights: SignalWeights = Field(default_factory=SignalWeights)
+    function_weights: SignalWeights = Field(
+        default_factory=lambda: SignalWeights(bm25=0.0, bm25_path=0.0, bm25_function=1.5),
+        description="weights for the function ranking (the file's own fused rank enters as `file_prior`)",
+    )
+    file_prior: float = Field(2.0, description="weight of a function's file rank in the function ranking")
+    traceback_decay: float = Field(0.5, description="frame n (0 = innermost) has confidence 1/(1+decay*n)")
+    rrf_k: float = Field(5.0, description="k of reciprocal-rank fusion: smaller trusts top ranks more")
+    depth: int = Field(100, description="entries of each lexical ranking that take part in the fusion")
+    function_depth: int = Field(300, description="entries of the function BM25 ranking that take part")
+    k1: float = Field(1.2, description="BM25 k1")
+    b: float = Field(0.75, description="BM25 b")
+    symbols_per_file: int = Field(3, description="functions/classes listed under each file")
+    max_file_bytes: int = Field(512_000, description="larger files are not indexed")
+    max_ast_bytes: int = Field(
+        200_000, description="larger Python files (generated code) are indexed as text only"
+    )
+    parallel_min_bytes: int = Field(
+        2_000_000, description="parse in a second process when source Python adds up to this (-1: never)"
+    )
+    memory_cache: int = Field(4, description="indexes kept in memory (LRU); 0 disables")
+    disk_cache: bool = Field(False, description="also keep indexes on disk under cache_dir")
+    cache_dir: Path | None = Field(
+        None, description="default: $XDG_CACHE_HOME or ~/.cache, then swe-ttc/localize"
+    )

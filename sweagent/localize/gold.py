@@ -1,0 +1,71 @@
+"""What a gold patch touches, for scoring localisation: source files, and the functions around its hunks.
+
+Used only by the benchmark's scoring. Functions are the innermost function/method (or class, for a
+change in a class body) around each changed line of the base version; a pure insertion counts for the
+function around the line it follows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from unidiff import PatchSet
+from unidiff.errors import UnidiffParseError
+
+from sweagent.localize.files import SOURCE, classify
+from sweagent.localize.index import RepoIndex
+
+
+@dataclass
+class GoldTargets:
+    files: set[str] = field(default_factory=set)
+    functions: set[tuple[str, str]] = field(default_factory=set)
+    new_files: set[str] = field(default_factory=set)  # added by the patch: not findable at the base
+    outside_functions: bool = False  # some change was at module level
+
+
+def changed_base_lines(patch_file) -> list[int]:
+    """Base-version line numbers a file's hunks change (insertions map to the line before them)."""
+    lines: list[int] = []
+    for hunk in patch_file:
+        last_source = hunk.source_start - 1
+        for line in hunk:
+            if line.is_removed:
+                lines.append(line.source_line_no)
+                last_source = line.source_line_no
+            elif line.is_added:
+                lines.append(max(last_source, 1))
+            elif line.source_line_no is not None:
+                last_source = line.source_line_no
+    return lines
+
+
+def gold_targets(patch: str, index: RepoIndex) -> GoldTargets:
+    """Source files and functions a unified diff changes, resolved against the base-commit index."""
+    out = GoldTargets()
+    try:
+        patch_set = PatchSet(patch)
+    except UnidiffParseError:
+        return out
+    for pf in patch_set:
+        path = (pf.source_file if not pf.is_added_file else pf.target_file) or ""
+        path = path[2:] if path.startswith(("a/", "b/")) else path
+        if classify(path) != SOURCE:
+            continue
+        if pf.is_added_file:
+            out.new_files.add(path)
+            continue
+        fid = index.file_of(path)
+        if fid is None:
+            out.new_files.add(path)
+            continue
+        out.files.add(path)
+        symbols = index.symbols_of(fid)
+        for line in changed_base_lines(pf):
+            around = [s for s in symbols if s.start <= line <= s.end]
+            if around:
+                inner = max(around, key=lambda s: (s.start, -s.end))
+                out.functions.add((path, inner.qualname))
+            else:
+                out.outside_functions = True
+    return out

@@ -1,0 +1,171 @@
+"""The files of a repository at one commit, read from git without a checkout, or given as a mapping.
+
+Reading from git uses one `git ls-tree -r -l -z` and one `git cat-file --batch` for every blob we keep,
+which on a django-sized repository is a few hundred milliseconds. Files that cannot help ranking
+(binary formats, translations, huge files) are skipped before their contents are read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sweagent.errors import UserError
+
+# Suffixes never indexed: binary or generated formats whose contents do not name code.
+SKIP_SUFFIXES = frozenset(
+    """
+    .png .jpg .jpeg .gif .ico .bmp .tif .tiff .webp .svg .pdf .eps .ps .psd .zip .gz .tgz .bz2 .xz .tar .7z
+    .whl .egg .jar .so .dll .dylib .a .o .pyc .pyo .pyd .class .exe .bin .dat .db .sqlite .sqlite3 .npy .npz
+    .pkl .pickle .h5 .hdf5 .fits .fit .nc .mo .po .pot .woff .woff2 .ttf .otf .eot .mp3 .mp4 .wav .ogg .avi
+    .mov .shp .shx .dbf .prj .lock .map .min.js .min.css .ipynb
+    """.split()
+)
+DEFAULT_MAX_BYTES = 512_000
+
+
+def indexable(path: str, size: int | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> bool:
+    """Whether a path is worth reading: not a known binary/generated format and not huge."""
+    name = path.rsplit("/", 1)[-1].lower()
+    if "." in name and (name[name.rfind(".") :] in SKIP_SUFFIXES or name.endswith((".min.js", ".min.css"))):
+        return False
+    return size is None or size <= max_bytes
+
+
+@dataclass
+class RepoSnapshot:
+    """Path -> bytes of one repository state; `key` identifies it for the index cache."""
+
+    files: Mapping[str, bytes]
+    identity: str = ""
+    commit: str | None = None
+    _key: str | None = field(default=None, repr=False)
+
+    @property
+    def key(self) -> str:
+        """(identity, commit) when both are known, otherwise a hash of the contents."""
+        if self._key is None:
+            if self.identity and self.commit:
+                self._key = f"{self.identity}@{self.commit}"
+            else:
+                self._key = "content:" + content_hash(self.files)
+        return self._key
+
+    @classmethod
+    def from_mapping(
+        cls, files: Mapping[str, bytes | str], identity: str = "", commit: str | None = None
+    ) -> RepoSnapshot:
+        """Take files handed over by a caller (e.g. read out of a container); str values are encoded."""
+        norm = {
+            _norm_path(p): (v.encode("utf-8", "surrogateescape") if isinstance(v, str) else bytes(v))
+            for p, v in files.items()
+        }
+        return cls(files=norm, identity=identity, commit=commit)
+
+
+def _norm_path(path: str) -> str:
+    path = path.replace("\\", "/")
+    while path.startswith("./"):
+        path = path[2:]
+    return path.lstrip("/")
+
+
+def content_hash(files: Mapping[str, bytes]) -> str:
+    """A stable hash of a path -> bytes mapping."""
+    h = hashlib.sha1()
+    for path in sorted(files):
+        data = files[path]
+        h.update(path.encode("utf-8", "surrogateescape") + b"\0" + str(len(data)).encode() + b"\0")
+        h.update(data)
+    return h.hexdigest()
+
+
+def _git(repo: Path, *args: str, input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(["git", "-C", str(repo), *args], input=input, capture_output=True, check=False)
+
+
+def resolve_commit(repo: str | os.PathLike[str], commit: str | None) -> tuple[str, str]:
+    """Return (repository identity, full commit sha); raise UserError for a missing repo or commit."""
+    path = Path(repo).expanduser()
+    if not path.exists():
+        raise UserError(f"repository not found: {repo}: pass the path of a git repository")
+    top = _git(path, "rev-parse", "--absolute-git-dir")
+    if top.returncode != 0:
+        raise UserError(
+            f"not a git repository: {repo}: pass the path of a git repository (or run `git init`)"
+        )
+    identity = "git:" + top.stdout.decode().strip()
+    rev = commit or "HEAD"
+    res = _git(path, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    if res.returncode != 0:
+        if commit is None:
+            raise UserError(f"repository {repo} has no commits: commit the files or pass --commit")
+        raise UserError(f"commit {commit} not found in {repo}: pass a commit that exists (see `git log`)")
+    return identity, res.stdout.decode().strip()
+
+
+def read_git_files(
+    repo: str | os.PathLike[str], sha: str, max_bytes: int = DEFAULT_MAX_BYTES
+) -> dict[str, bytes]:
+    """Contents of every indexable blob of `sha`, without touching a working tree."""
+    path = Path(repo).expanduser()
+    listing = _git(path, "ls-tree", "-r", "-l", "-z", sha)
+    if listing.returncode != 0:
+        raise UserError(f"cannot list {sha} in {repo}: {listing.stderr.decode().strip()[:200]}")
+    wanted: list[tuple[str, bytes]] = []
+    for entry in listing.stdout.split(b"\0"):
+        if not entry:
+            continue
+        meta, _, name = entry.partition(b"\t")
+        mode, kind, obj, size = meta.split(None, 3)
+        if kind != b"blob" or mode == b"120000":
+            continue
+        rel = name.decode("utf-8", "surrogateescape")
+        if indexable(rel, int(size), max_bytes):
+            wanted.append((rel, obj))
+    if not wanted:
+        return {}
+    batch = _git(path, "cat-file", "--batch", input=b"".join(obj + b"\n" for _, obj in wanted))
+    if batch.returncode != 0:
+        raise UserError(f"cannot read blobs of {sha} in {repo}: {batch.stderr.decode().strip()[:200]}")
+    out = batch.stdout
+    files: dict[str, bytes] = {}
+    pos = 0
+    for rel, _obj in wanted:
+        nl = out.index(b"\n", pos)
+        header = out[pos:nl].split()
+        size = int(header[2])
+        start = nl + 1
+        files[rel] = out[start : start + size]
+        pos = start + size + 1
+    return files
+
+
+def read_directory(root: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, bytes]:
+    """Indexable files below a plain directory (hidden directories and virtualenvs are skipped)."""
+    base = Path(root)
+    files: dict[str, bytes] = {}
+    for dirpath, dirnames, filenames in os.walk(base):
+        dirnames[:] = [
+            d for d in dirnames if not d.startswith(".") and d not in ("node_modules", "__pycache__", "venv")
+        ]
+        for name in filenames:
+            full = Path(dirpath) / name
+            rel = full.relative_to(base).as_posix()
+            try:
+                if full.is_symlink() or not indexable(rel, full.stat().st_size, max_bytes):
+                    continue
+                files[rel] = full.read_bytes()
+            except OSError:
+                continue
+    return files
+
+
+def snapshot_from_git(repo: str | os.PathLike[str], commit: str | None) -> RepoSnapshot:
+    """Resolve and read a git repository at a commit (HEAD when None)."""
+    identity, sha = resolve_commit(repo, commit)
+    return RepoSnapshot(files=read_git_files(repo, sha), identity=identity, commit=sha)

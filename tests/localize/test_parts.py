@@ -1,0 +1,210 @@
+"""The localiser's parts on their own: tokens, symbols, issue facts, gold targets, sdist repositories."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+
+import pytest
+
+from sweagent.localize.bench import build_context, predict
+from sweagent.localize.build import build_index
+from sweagent.localize.config import LocalizeConfig
+from sweagent.localize.files import OTHER, SOURCE, TEST, classify
+from sweagent.localize.gold import gold_targets
+from sweagent.localize.issue import parse_issue
+from sweagent.localize.sdist_repos import main as sdist_main
+from sweagent.localize.symbols import message_pieces, parse_module
+from sweagent.localize.tokens import Tokenizer
+from sweagent.task import Task
+from tests.helpers.repos import git, make_repo
+
+
+def test_tokens_split_code_names_and_keep_them_whole():
+    tok = Tokenizer()
+    assert tok.tokens("self.getHTTPResponse_code") == [
+        "self.gethttpresponse_code",
+        "gethttpresponse_code",
+        "get",
+        "http",
+        "response",
+        "code",
+    ]
+    assert tok.tokens("QuerySet.bulk_create is not the answer") == [
+        "queryset.bulk_create",
+        "queryset",
+        "query",
+        "set",
+        "bulk_create",
+        "bulk",
+        "create",
+        "answer",
+    ]
+    docs = tok.corpus_ids(["QuerySet QuerySet", "", "bulk_create"])
+    vocab = {i: t for t, i in tok.vocab.items()}
+    assert sorted(vocab[i] for i in docs[0]) == ["query", "query", "queryset", "queryset", "set", "set"]
+    assert docs[1] == [] and sorted(vocab[i] for i in docs[2]) == ["bulk", "bulk_create", "create"]
+
+
+def test_symbols_spans_qualnames_and_messages():
+    source = '''"""Module docstring is not a message at all."""
+import functools
+
+
+class Outer:
+    """Class docstring is not a message either."""
+
+    @functools.cache
+    def method(self, value):
+        def helper():
+            return f"cannot frobnicate {value!r} with the widget"
+        raise ValueError("value %(name)s is out of range for %s" % {})
+
+    async def later(self):
+        pass
+
+
+def top():
+    return "x"
+'''
+    info = parse_module(source)
+    table = [(s.qualname, s.kind, s.start, s.end) for s in info.symbols]
+    assert table == [
+        ("Outer", "class", 5, 15),
+        ("Outer.method", "method", 8, 12),  # the span starts at the decorator
+        ("Outer.method.helper", "function", 10, 11),
+        ("Outer.later", "method", 14, 15),
+        ("top", "function", 18, 19),
+    ]
+    owners = {info.symbols[i].qualname: pieces for i, pieces in info.literals}
+    assert owners == {
+        "Outer.method.helper": (("cannot", "frobnicate"), ("with", "the", "widget")),
+        "Outer.method": (("value",), ("is", "out", "of", "range", "for")),
+    }
+    assert parse_module("def broken(:\n") is None
+    assert message_pieces(["%s"]) == ()
+
+
+def test_issue_facts():
+    facts = parse_issue(
+        "`QuerySet.bulk_create()` fails, see django/db/models/query.py and test_bulk_update_fields\n"
+        'Traceback (most recent call last):\n  File "/venv/site-packages/pkg/a.py", line 3, in outer\n'
+        '  File "pkg/b.py", line 9, in inner\nKeyError: 1\n'
+        "```\nfrom pkg.models import Widget\nWidget.objects.create()\n```\n"
+    )
+    assert [(f.path, f.line, f.func, f.depth) for f in facts.frames] == [
+        ("/venv/site-packages/pkg/a.py", 3, "outer", 1),
+        ("pkg/b.py", 9, "inner", 0),
+    ]
+    assert facts.paths == ["django/db/models/query.py"]
+    assert "QuerySet.bulk_create" in facts.dotted and "pkg.models" in facts.dotted
+    assert facts.identifiers["bulk_create"] == 1.0  # talked about
+    assert facts.identifiers["Widget"] < 1.0  # only used in an example
+    assert "test_bulk_update_fields" in facts.test_names
+
+
+def test_file_kinds():
+    assert classify("django/test/testcases.py") == SOURCE
+    assert classify("tests/queries/tests.py") == TEST
+    assert classify("pkg/sub/test_thing.py") == TEST
+    assert classify("testing/conftest.py") == TEST
+    assert classify("docs/index.rst") == OTHER
+    assert classify("src/app.js") == SOURCE
+
+
+def test_gold_targets_map_hunks_to_enclosing_functions(tmp_path):
+    files = {
+        "pkg/mod.py": "X = 1\n\n\ndef alpha():\n    return 1\n\n\nclass Beta:\n    size = 2\n\n    def gamma(self):\n        return 3\n",
+        "tests/test_mod.py": "def test_alpha():\n    pass\n",
+    }
+    repo = make_repo(tmp_path / "r", files)
+    text = files["pkg/mod.py"].replace("return 1", "return 10").replace("size = 2", "size = 20")
+    text = text.replace("        return 3\n", "        value = 3\n        return value\n").replace(
+        "X = 1", "X = 2"
+    )
+    (repo / "pkg/mod.py").write_text(text)
+    (repo / "pkg/new.py").write_text("def fresh():\n    pass\n")
+    (repo / "tests/test_mod.py").write_text("def test_alpha():\n    assert True\n")
+    git(repo, "add", "-A")
+    patch = git(repo, "diff", "--cached")
+    index = build_index({p: t.encode() for p, t in files.items()}, "k")
+    gold = gold_targets(patch, index)
+    assert gold.files == {"pkg/mod.py"}  # tests are not source; new files cannot be found at the base
+    assert gold.new_files == {"pkg/new.py"}
+    assert gold.functions == {("pkg/mod.py", "alpha"), ("pkg/mod.py", "Beta"), ("pkg/mod.py", "Beta.gamma")}
+    assert gold.outside_functions  # X = 2 is at module level
+
+
+def _sdist(path, version: str, files: dict[str, str]) -> None:
+    with tarfile.open(path / f"widget-{version}.tar.gz", "w:gz") as tar:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"widget-{version}/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def test_sdist_repos_keep_instances_whose_patch_applies(tmp_path):
+    _sdist(tmp_path, "1.0", {"widget/core.py": "def spin():\n    return 1\n"})
+    _sdist(tmp_path, "1.1", {"widget/core.py": "def spin():\n    return 2\n"})
+    patch = "--- a/widget/core.py\n+++ b/widget/core.py\n@@ -1,2 +1,2 @@\n def spin():\n-    return 1\n+    return 3\n"
+    rows = [
+        {
+            "instance_id": "w-1",
+            "repo": "acme/widget",
+            "version": "1.1",
+            "patch": patch,
+            "problem_statement": "x",
+        },
+        {
+            "instance_id": "w-2",
+            "repo": "acme/widget",
+            "version": "1.1",
+            "patch": patch.replace("1\n+", "9\n+"),
+            "problem_statement": "y",
+        },
+        {
+            "instance_id": "o-1",
+            "repo": "other/repo",
+            "version": "1.0",
+            "patch": patch,
+            "problem_statement": "z",
+        },
+    ]
+    dataset = tmp_path / "data.jsonl"
+    dataset.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "out"
+    try:
+        sdist_main.main(
+            [
+                "--dataset",
+                str(dataset),
+                "--repo",
+                "acme/widget",
+                "--out",
+                str(out),
+                "--sdist",
+                str(tmp_path / "widget-1.1.tar.gz"),
+                "--sdist",
+                str(tmp_path / "widget-1.0.tar.gz"),
+            ],
+            standalone_mode=False,
+        )
+    except SystemExit:
+        pass
+    kept = [json.loads(line) for line in (out / "acme__widget.jsonl").read_text().splitlines()]
+    assert [r["instance_id"] for r in kept] == ["w-1"]
+    assert kept[0]["sdist_version"] == "1.0"  # 1.1 already differs; 1.0 is where the patch applies
+    repo = out / "repos" / "acme__widget"
+    assert git(repo, "show", f"{kept[0]['base_commit']}:widget/core.py") == "def spin():\n    return 1\n"
+
+
+def test_bench_prediction_refuses_a_task_with_its_answer(tmp_path):
+    repo = make_repo(tmp_path / "r", {"pkg/mod.py": "def spin():\n    return 1\n"})
+    sha = git(repo, "rev-parse", "HEAD").strip()
+    ctx = build_context(repo, sha, LocalizeConfig())
+    task = Task(instance_id="t", repo="a/b", base_commit=sha, problem_statement="spin is wrong", patch="diff")
+    with pytest.raises(ValueError, match="task.public"):
+        predict(task, ctx, LocalizeConfig())
+    assert predict(task.public(), ctx, LocalizeConfig()).files == ["pkg/mod.py"]
