@@ -10,8 +10,10 @@ keep their exact bytes (encode with `encode_patch` or `errors="surrogateescape"`
 from __future__ import annotations
 
 import fnmatch
+import io
 import posixpath
 import secrets
+import tarfile
 from abc import abstractmethod
 
 from sweagent.sandbox.base import CommandResult, RepoState, Sandbox
@@ -103,7 +105,7 @@ class ShellSandbox(Sandbox):
         """Shell fragment: a temp index equal to the work tree (seeded from the real one for speed)."""
         return (
             f'__real="$({_GIT} rev-parse --git-path index)"; '
-            f'cp -f "$__real" {index} 2>/dev/null || rm -f {index}; '
+            f'cp -fp "$__real" {index} 2>/dev/null || rm -f {index}; '
             f'export GIT_INDEX_FILE={index}; trap "rm -f {index}" EXIT; '
             f"{_GIT} add -A . || exit 91; "
         )
@@ -124,6 +126,19 @@ class ShellSandbox(Sandbox):
             files = " ".join(quote(name) for name in dropped)
             script += f"{_GIT} rm -q --cached --ignore-unmatch -- {files} >/dev/null || exit 92; "
         return decode_patch(self._internal(script + f"{_GIT} {_DIFF} {base} --"))
+
+    def export_files(self, pattern: str = "*.py", limit: int = 20_000) -> dict[str, bytes]:
+        """Tracked files matching `pattern` at the base commit, read in one `git archive` (used to
+        index a repository that lives only inside the sandbox, e.g. for the localisation hint)."""
+        raw = self._internal(f"{_GIT} archive --format=tar {quote(self.base_commit)} -- {quote(pattern)}")
+        files: dict[str, bytes] = {}
+        with tarfile.open(fileobj=io.BytesIO(raw)) as archive:
+            for member in archive:
+                if member.isfile() and len(files) < limit:
+                    handle = archive.extractfile(member)
+                    if handle is not None:
+                        files[member.name] = handle.read()
+        return files
 
     def snapshot(self) -> RepoState:
         index = self._temp_index()
