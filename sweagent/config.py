@@ -12,6 +12,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from search.config import SearchConfig  # the `search:` section; search.config imports nothing of sweagent
 from sweagent.errors import UserError
 
 DEFAULT_IMAGE = "swe-ttc/base:bookworm"
@@ -71,8 +72,11 @@ class AgentConfig(_Strict):
         "default", description="prompt template set: a name in sweagent/prompts or a YAML path"
     )
     exclude_new_files: list[str] = Field(
-        default_factory=lambda: ["reproduce*.py", "repro_*.py", "*_repro.py", "scratch*", "debug_*.py"],
-        description="globs (file name) of new files left out of the final patch",
+        default_factory=lambda: [
+            "reproduce*.py", "repro_*.py", "*_repro.py", "scratch*", "debug_*.py",
+            "__pycache__", "*.pyc", ".pytest_cache", "*.egg-info",
+        ],
+        description="globs matched against each name on a new file's path (file or folder): such files are left out of the final patch",
     )
     localize_hint: bool = Field(
         True, description="put the top files of `swe-ttc localize` in the first message"
@@ -86,6 +90,9 @@ class RunConfig(_Strict):
     model: ModelConfig = Field(default_factory=ModelConfig)
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
     agent: AgentConfig = Field(default_factory=AgentConfig)
+    search: SearchConfig | None = Field(
+        None, description="search over the development process (solve --search)"
+    )
     output_dir: str = "runs"
 
     def snapshot_yaml(self) -> str:
@@ -170,3 +177,13 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
         return RunConfig.model_validate(data)
     except ValidationError as exc:
         raise UserError(_describe(exc) + (f" (in {path})" if path else "")) from None
+
+
+def config_from_cli(config_file: str | None, extra_args: list[str], explicit: dict[str, Any]) -> RunConfig:
+    """The config a command line describes: the YAML file, then dotted overrides
+    (`--agent.step_limit 40`), then the command's own options (`{"model.name": ...}`; None = not given)."""
+    overrides = parse_overrides(extra_args)
+    for dotted, value in explicit.items():
+        if value is not None:
+            _set_dotted(overrides, dotted, value)
+    return load_config(config_file, overrides)

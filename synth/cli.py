@@ -104,9 +104,8 @@ def tasks_command(**opts: Any) -> None:
 
 
 def _run_config(opts: dict[str, Any], extra: list[str]) -> Any:
-    from sweagent.config import load_config, parse_overrides
+    from sweagent.config import config_from_cli
 
-    overrides = parse_overrides(extra)
     explicit = {
         "model.name": opts.get("model"),
         "model.api_base": opts.get("api_base"),
@@ -115,15 +114,7 @@ def _run_config(opts: dict[str, Any], extra: list[str]) -> Any:
         "search.strategy": opts.get("search_strategy"),
         "search.budget": opts.get("budget"),
     }
-    for dotted, value in explicit.items():
-        if value is None:
-            continue
-        node = overrides
-        *parents, last = dotted.split(".")
-        for key in parents:
-            node = node.setdefault(key, {})
-        node[last] = value
-    return load_config(opts.get("config_file"), overrides)
+    return config_from_cli(opts.get("config_file"), extra, explicit)
 
 
 @synth.command("run", context_settings=EXTRA_ARGS)

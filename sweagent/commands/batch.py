@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from sweagent.config import RunConfig, load_config, parse_overrides
+from sweagent.config import RunConfig, config_from_cli
 from sweagent.errors import UserError
 from sweagent.swebench.images import DEFAULT_NAMESPACE
 
@@ -34,20 +34,13 @@ def default_run_id(dataset: str, split: str, model: str) -> str:
 
 def build_config(opts: dict[str, Any], extra: list[str]) -> RunConfig:
     """YAML file, then dotted overrides (`--agent.step_limit 40`), then the explicit options, which win."""
-    overrides = parse_overrides(extra)
     explicit = {
-        ("model", "name"): opts.get("model"),
-        ("model", "api_base"): opts.get("api_base"),
-        ("model", "cost_limit"): opts.get("cost_limit"),
-        ("output_dir",): opts.get("output_dir"),
+        "model.name": opts.get("model"),
+        "model.api_base": opts.get("api_base"),
+        "model.cost_limit": opts.get("cost_limit"),
+        "output_dir": opts.get("output_dir"),
     }
-    for keys, value in explicit.items():
-        if value is not None:
-            node = overrides
-            for key in keys[:-1]:
-                node = node.setdefault(key, {})
-            node[keys[-1]] = value
-    return load_config(opts.get("config_file"), overrides)
+    return config_from_cli(opts.get("config_file"), extra, explicit)
 
 
 @click.command(context_settings=EXTRA_ARGS)

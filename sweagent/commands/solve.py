@@ -99,7 +99,9 @@ def _print_step(console: Console) -> Any:
     type=click.Choice(["single", "best-of-n", "tree"]),
     help="search over the development process: one rollout, N rollouts, or the tree",
 )
-@click.option("--budget", type=float, help="rollouts the search may spend (one stage expansion = 1/3 rollout)")
+@click.option(
+    "--budget", type=float, help="rollouts the search may spend (one stage expansion = 1/3 rollout)"
+)
 @click.pass_context
 def solve(ctx: click.Context, **opts: Any) -> None:
     """Solve one issue in a sandbox and write the patch and trajectory under runs/.

@@ -1,0 +1,85 @@
+"""`SearchConfig`: how a task's rollout budget is spent (the `search:` section of a run config).
+
+Budget unit. A full rollout is reproduce + localize + patch, so one stage expansion costs 1/3 of a
+rollout (`STAGE_COST`). `budget` is stated in rollouts: `--budget 8` allows 24 stage expansions,
+whatever the strategy. Verification (execution checks, reward models) is not an expansion: it costs
+no rollout, only the reward model's tokens, which count against `max_tokens` / `max_cost`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from verifiers.selection import SelectionConfig
+
+Strategy = Literal["single", "best-of-n", "tree"]
+STRATEGIES: tuple[str, ...] = ("single", "best-of-n", "tree")
+STAGE_TEMPLATES = str(Path(__file__).parent / "prompts" / "stages.yaml")
+
+
+def default_selection() -> SelectionConfig:
+    """Execution filters first (a failed reproduction is out), then the search's candidate reward."""
+    return SelectionConfig(reproduction="require", primary="reward", reward_keys=["reward"])
+
+
+class SearchConfig(BaseModel):
+    """Strategy, budget and the allocation policy's knobs (see `search.policy` for the formula)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    strategy: Strategy = Field("single", description="single, best-of-n or tree")
+    budget: float = Field(4.0, gt=0, description="rollouts; one stage expansion is 1/3 of a rollout")
+    max_tokens: int = Field(
+        0, ge=0, description="stop starting expansions past this many tokens (0 = no cap)"
+    )
+    max_cost: float = Field(
+        0.0, ge=0, description="stop starting expansions past this USD spend (0 = no cap)"
+    )
+    parallel: int = Field(1, ge=1, le=16, description="expansions run at once, each in its own warm sandbox")
+    stage_step_limit: int = Field(30, ge=1, description="agent steps per stage expansion")
+    temperature: float | None = Field(
+        0.8, description="sampling temperature of stage expansions when the model's is 0 (None: keep it)"
+    )
+    seed: int = Field(0, description="base of the per-node seeds passed to the model")
+    templates: str = Field(STAGE_TEMPLATES, description="prompt template set for stage expansions")
+    # allocation (tree)
+    early_stop: bool = Field(
+        True, description="stop when a candidate passes every check and clears stop_reward"
+    )
+    stop_reward: float = Field(0.7, ge=0, le=1, description="reward a fully verified candidate must reach")
+    prior_weight: float = Field(
+        2.0, gt=0, description="weight of a node's own evidence against its children's"
+    )
+    root_prior: float = Field(0.5, ge=0, le=1, description="value of the root before any evidence")
+    cost_exponent: float = Field(1.0, ge=0, description="value is divided by stages-to-candidate ** this")
+    exploration: float = Field(0.05, ge=0, description="UCB exploration weight (visit penalty)")
+    disagreement: float = Field(
+        0.1, ge=0, description="bonus per unit of spread between a node's children's values"
+    )
+    reproduce_bonus: float = Field(
+        0.1, ge=0, description="root bonus while no reproduction in the tree reproduces the issue"
+    )
+    max_children: int = Field(4, ge=1, description="children per reproduce/localize node (root: unlimited)")
+    # evaluation
+    process_rewards: bool = Field(True, description="ask the reward model about reproduce/localize nodes")
+    judge: bool = Field(True, description="score candidates with the reward model")
+    judge_model: str | None = Field(
+        None, description="litellm name of the reward model (default: the policy model)"
+    )
+    judge_samples: int = Field(3, ge=1, description="verdicts sampled when the judge gives no logprobs")
+    checks: list[str] = Field(
+        default_factory=lambda: ["apply", "reproduction", "regression"],
+        description="execution checks run on candidates",
+    )
+    selection: SelectionConfig = Field(default_factory=default_selection)
+
+    @property
+    def expansions(self) -> int:
+        """Stage expansions the budget allows."""
+        return max(1, int(self.budget / STAGE_COST + 1e-9))
+
+
+STAGE_COST = 1.0 / 3.0
