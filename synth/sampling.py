@@ -21,6 +21,7 @@ from typing import Any
 
 from rich.console import Console
 
+from sweagent.commands.rollout import rollout_function
 from sweagent.config import RunConfig
 from sweagent.errors import UserError
 from sweagent.io import atomic_write_json, atomic_write_text
@@ -55,17 +56,6 @@ class SynthOptions:
     redo_existing: bool = False
     eval_timeout: float = 1800.0
     source: str = ""
-
-
-def solver_for(config: RunConfig) -> Callable[..., Trajectory]:
-    """The rollout function: the search when the config has a `search:` section, else one agent run."""
-    if config.search is not None:
-        from search.runner import run_search
-
-        return run_search
-    from sweagent.runner import solve_task
-
-    return solve_task
 
 
 def check_sources(tasks: list[Task]) -> None:
@@ -108,7 +98,7 @@ class SynthRun:
 
     def _solve(self, task: Task, config: RunConfig, run_dir: Path, **kwargs: Any) -> Trajectory:
         source = self.by_sample[task.instance_id]
-        solve = solver_for(config)
+        solve = rollout_function(config)
         if is_mined(source):
             return solve(
                 task.model_copy(update={"image": None}), config, run_dir, repo_path=source.repo, **kwargs

@@ -39,6 +39,8 @@ def build_config(opts: dict[str, Any], extra: list[str]) -> RunConfig:
         "model.api_base": opts.get("api_base"),
         "model.cost_limit": opts.get("cost_limit"),
         "output_dir": opts.get("output_dir"),
+        "search.strategy": opts.get("search_strategy"),
+        "search.budget": opts.get("budget"),
     }
     return config_from_cli(opts.get("config_file"), extra, explicit)
 
@@ -69,6 +71,13 @@ def build_config(opts: dict[str, Any], extra: list[str]) -> RunConfig:
     help="USD for the whole run; reaching it stops new instances",
 )
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option(
+    "--search",
+    "search_strategy",
+    type=click.Choice(["single", "best-of-n", "tree"]),
+    help="spend more compute per instance (default: one plain rollout)",
+)
+@click.option("--budget", type=click.FloatRange(min=0, min_open=True), help="rollouts one search may spend")
 @click.option("--redo-existing", is_flag=True, help="rerun instances that already have a final trajectory")
 @click.option(
     "--image-namespace",
@@ -121,7 +130,11 @@ def batch(ctx: click.Context, **opts: Any) -> None:
         f"batch [bold]{escape(run_id)}[/]: {len(tasks)} instances from {escape(dataset.source)}, {opts['workers']} workers",
         highlight=False,
     )
-    summary = BatchRunner(tasks, config, options, dashboard=make_dashboard(console)).run()
+    from sweagent.commands.rollout import rollout_function
+
+    summary = BatchRunner(
+        tasks, config, options, solve=rollout_function(config), dashboard=make_dashboard(console)
+    ).run()
     counts: dict[str, int] = {}
     for status in summary.statuses.values():
         counts[status] = counts.get(status, 0) + 1
