@@ -73,8 +73,15 @@ class AgentConfig(_Strict):
     )
     exclude_new_files: list[str] = Field(
         default_factory=lambda: [
-            "reproduce*.py", "repro_*.py", "*_repro.py", "scratch*", "debug_*.py",
-            "__pycache__", "*.pyc", ".pytest_cache", "*.egg-info",
+            "reproduce*.py",
+            "repro_*.py",
+            "*_repro.py",
+            "scratch*",
+            "debug_*.py",
+            "__pycache__",
+            "*.pyc",
+            ".pytest_cache",
+            "*.egg-info",
         ],
         description="globs matched against each name on a new file's path (file or folder): such files are left out of the final patch",
     )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sweagent.sandbox.factory import open_sandbox
 
 from sweagent.config import SandboxConfig
+from sweagent.sandbox.factory import open_sandbox
 from tests.helpers.repos import make_repo
 
 FILES = {

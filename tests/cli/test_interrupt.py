@@ -18,9 +18,28 @@ def test_sigint_during_solve_removes_the_container(tmp_path, docker_client, base
     script.write_text(json.dumps({"actions": [{"tool": "bash", "args": {"command": "sleep 600"}}]}))
     run_id = f"sigint-{os.getpid()}"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sweagent.cli", "solve", "--repo", str(repo), "--issue", "x", "--model",
-         f"replay/{script}", "--output-dir", str(tmp_path / "runs"), "--run-id", run_id, "--agent.localize_hint", "false"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"},
+        [
+            sys.executable,
+            "-m",
+            "sweagent.cli",
+            "solve",
+            "--repo",
+            str(repo),
+            "--issue",
+            "x",
+            "--model",
+            f"replay/{script}",
+            "--output-dir",
+            str(tmp_path / "runs"),
+            "--run-id",
+            run_id,
+            "--agent.localize_hint",
+            "false",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"},
     )
     selector = {"label": [f"swe-ttc.run={run_id}"]}
     deadline = time.monotonic() + 120
