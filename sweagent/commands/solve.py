@@ -39,6 +39,7 @@ def docker_ready(image: str) -> tuple[bool, str]:
     try:
         from sweagent.sandbox.image import ensure_base_image
 
+        print(f"building the base image {image} once (about a minute)...", flush=True)
         ensure_base_image(client, image)
         return True, ""
     except Exception:

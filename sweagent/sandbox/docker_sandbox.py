@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import os
 import posixpath
+import socket
 import struct
 import tarfile
 import threading
@@ -193,6 +194,10 @@ class DockerTransport(Transport):
             pass  # container already gone
 
     def close(self) -> None:
+        try:  # wake a thread blocked in recv() on this socket: close() alone does not
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except (OSError, AttributeError):
+            pass
         for obj in (self._sock, self._wrapper, getattr(self._wrapper, "_response", None)):
             try:
                 if obj is not None:
