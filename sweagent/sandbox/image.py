@@ -92,7 +92,8 @@ def ensure_base_image(client: docker.DockerClient, tag: str = DEFAULT_IMAGE) -> 
         return True
 
 
-def _owner_alive(container) -> bool:
+def owner_alive(container) -> bool:
+    """Is the process that created this container (its pid label) still running on this host?"""
     pid = (container.labels or {}).get(PID_LABEL, "")
     if not pid.isdigit():
         return False
@@ -117,7 +118,7 @@ def clean_containers(
     label = f"{RUN_LABEL}={run_label}" if run_label else LABEL
     removed = []
     for container in client.containers.list(all=True, filters={"label": label}, ignore_removed=True):
-        if not (everything or run_label) and _owner_alive(container):
+        if not (everything or run_label) and owner_alive(container):
             continue
         try:
             container.remove(force=True)

@@ -21,6 +21,7 @@ from docker.models.containers import Container
 from sweagent.errors import UserError
 from sweagent.sandbox import cleanup
 from sweagent.sandbox.docker_sandbox import CA_PATH, CA_VARIABLES, LABEL, PID_LABEL, RUN_LABEL
+from sweagent.sandbox.image import owner_alive
 
 ROLE_LABEL = "swe-ttc.role"
 
@@ -126,25 +127,12 @@ def remove_run_containers(client: docker.DockerClient, run_id: str, role: str = 
     return len(found)
 
 
-def _owner_gone(container: Container) -> bool:
-    pid = (container.labels or {}).get(PID_LABEL, "")
-    if not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
 def remove_dead_leftovers(client: docker.DockerClient, run_label: str) -> int:
     """Remove containers of `run_label` whose creating process is gone (a killed earlier attempt)."""
     found = client.containers.list(
         all=True, filters={"label": f"{RUN_LABEL}={run_label}"}, ignore_removed=True
     )
-    gone = [c for c in found if _owner_gone(c)]
+    gone = [c for c in found if not owner_alive(c)]
     for container in gone:
         remove_quietly(container)
     return len(gone)

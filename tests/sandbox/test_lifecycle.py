@@ -178,20 +178,20 @@ def test_image_clean_removes_leftovers_of_a_run(docker_client, base_image, capsy
     dead = docker_client.containers.create(
         base_image, ["sleep", "infinity"], labels={"swe-ttc": "1", RUN_LABEL: label, PID_LABEL: "999999999"}
     )
-    from sweagent.sandbox.image import _owner_alive
+    from sweagent.sandbox.image import owner_alive
 
-    assert not _owner_alive(dead)
+    assert not owner_alive(dead)
     main(["image", "clean", "--run", label])
     assert f"removed 1 container(s): {dead.short_id}" in capsys.readouterr().out
     assert _labelled(docker_client, label) == []
 
 
 def test_owner_alive_reads_the_pid_label(docker_client, base_image):
-    from sweagent.sandbox.image import _owner_alive
+    from sweagent.sandbox.image import owner_alive
 
     mine = docker_client.containers.create(base_image, ["true"], labels={PID_LABEL: str(os.getpid())})
     try:
-        assert _owner_alive(mine)
+        assert owner_alive(mine)
     finally:
         mine.remove(force=True)
 
