@@ -76,14 +76,6 @@ class Result:
     trajectory: Trajectory | None = None
 
 
-class StageAgent(Agent):
-    """The agent for one stage. The search reads the stage's result from the snapshot it takes
-    (and the candidate diff for patch nodes) itself, so the per-stage final diff is skipped."""
-
-    def _final_patch(self, traj: Trajectory) -> str:
-        return ""
-
-
 def stage_config(config: RunConfig, search: SearchConfig, seed: int) -> RunConfig:
     """The run config of one stage expansion: stage templates and step limit, per-node seed."""
     model = config.model
@@ -148,8 +140,14 @@ def _run_stage(job: Job, sandbox: Sandbox, ctx: SearchContext, exp: Expansion) -
         if ctx.on_event:
             ctx.on_event({**event, "node": job.child_id, "search_stage": job.stage})
 
-    agent = StageAgent(
-        config, model, sandbox, tools=stage_tools(config.sandbox.command_timeout), on_event=forward
+    # The search snapshots each stage's state itself, so the agent's own final diff is skipped.
+    agent = Agent(
+        config,
+        model,
+        sandbox,
+        tools=stage_tools(config.sandbox.command_timeout),
+        on_event=forward,
+        take_patch=False,
     )
     prior = stage_message(ctx.templates, job.stage, sandbox.workdir, job.reproduction, job.localization)
     traj = agent.run(ctx.task, AgentContext(localization=ctx.hint, prior_work=prior))

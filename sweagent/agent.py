@@ -50,8 +50,12 @@ class Agent:
         sandbox: Sandbox,
         tools: list[Tool] | None = None,
         on_event: EventSink | None = None,
+        take_patch: bool = True,
     ) -> None:
+        """`take_patch=False` skips the final diff, for callers that read the repository state
+        themselves (the search snapshots each stage's state anyway)."""
         self.config = config
+        self.take_patch = take_patch
         self.model = model
         self.sandbox = sandbox
         self.tools = tools if tools is not None else default_tools(config.sandbox.command_timeout)
@@ -149,6 +153,8 @@ class Agent:
         return traj
 
     def _final_patch(self, traj: Trajectory) -> str:
+        if not self.take_patch:
+            return ""
         try:
             return self.sandbox.diff(exclude_new=list(self.config.agent.exclude_new_files))
         except Exception as exc:  # the sandbox died: keep the run's status, say why there is no patch
