@@ -40,9 +40,9 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 import litellm  # noqa: E402
 from litellm import CustomLLM  # noqa: E402
 from litellm.llms.custom_llm import CustomLLMError  # noqa: E402
-from litellm.types.utils import Message, Usage  # noqa: E402
 
 from search.fixtures import Edit, Fixture  # noqa: E402
+from sweagent.model.scripted import fill_response  # noqa: E402
 
 PROVIDER = "stochastic"
 _STAGE = re.compile(r'<stage name="(\w+)">')
@@ -247,18 +247,9 @@ class StochasticLLM(CustomLLM):
             content, tool_calls, logprobs = self._act(fixture, params, messages, prompt, seed)
         else:
             content, tool_calls, logprobs = self._judge(fixture, params, prompt, seed)
-        response.choices[0].message = Message(content=content, role="assistant", tool_calls=tool_calls)
-        response.choices[0].finish_reason = "tool_calls" if tool_calls else "stop"
+        fill_response(response, f"{PROVIDER}/{model}", messages, tools, content, tool_calls)
         if logprobs is not None:
             response.choices[0].logprobs = logprobs
-        prompt_tokens = sum(len(_text(m)) for m in messages) // 4 + len(json.dumps(tools or "")) // 4
-        completion_tokens = (len(content or "") + len(json.dumps(tool_calls or ""))) // 4 + 1
-        response.usage = Usage(
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
-            total_tokens=prompt_tokens + completion_tokens,
-        )
-        response.model = f"{PROVIDER}/{model}"
         return response
 
     def _act(self, fixture: Fixture, params: StochasticParams, messages: list, prompt: str, seed: Any):

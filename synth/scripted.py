@@ -26,10 +26,8 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 import litellm  # noqa: E402
 from litellm import CustomLLM  # noqa: E402
 from litellm.llms.custom_llm import CustomLLMError  # noqa: E402
-from litellm.types.utils import Message, Usage  # noqa: E402
 
-from sweagent.actions import render_text_action  # noqa: E402
-from sweagent.model.base import ToolCall  # noqa: E402
+from sweagent.model.scripted import action_reply, fill_response  # noqa: E402
 from synth.samples import split_sample_id  # noqa: E402
 
 PROVIDER = "sampler"
@@ -106,31 +104,8 @@ class SamplerLLM(CustomLLM):
         step = sum(1 for m in messages if _role(m) == "assistant")
         action = variant.actions[step] if step < len(variant.actions) else SUBMIT
         tools = optional.get("tools")
-        thought = action.get("thought") or ""
-        calls = None
-        if tools:
-            arguments = json.dumps(action.get("args", {}))
-            calls = [
-                {
-                    "id": f"call_{step}",
-                    "type": "function",
-                    "function": {"name": action["tool"], "arguments": arguments},
-                }
-            ]
-            content = thought or None
-        else:  # the text action format of models without native tool calls
-            rendered = render_text_action(ToolCall(action["tool"], action.get("args", {})))
-            content = f"{thought}\n\n{rendered}" if thought else rendered
-        response = kwargs["model_response"]
-        response.choices[0].message = Message(content=content, role="assistant", tool_calls=calls)
-        response.choices[0].finish_reason = "tool_calls" if calls else "stop"
-        prompt = (_chars(messages) + len(json.dumps(tools or ""))) // 4
-        completion = (len(content or "") + len(json.dumps(calls or ""))) // 4
-        response.usage = Usage(
-            prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
-        )
-        response.model = f"{PROVIDER}/{model}"
-        return response
+        content, calls = action_reply(action, step, native=bool(tools))
+        return fill_response(kwargs["model_response"], f"{PROVIDER}/{model}", messages, tools, content, calls)
 
     async def acompletion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:
         return self.completion(model, messages, *args, **kwargs)

@@ -185,6 +185,43 @@ def oracle_actions(patch_text: str, root: str = "/testbed") -> list[dict[str, An
     return actions
 
 
+def action_reply(action: dict[str, Any], step: int, native: bool) -> tuple[str | None, list[dict] | None]:
+    """What a scripted action `{"thought", "tool", "args"}` becomes: a native tool call (thought as
+    content), or the text action format for models without tool calling."""
+    thought = action.get("thought") or ""
+    if native:
+        arguments = json.dumps(action.get("args", {}))
+        call = {
+            "id": f"call_{step}",
+            "type": "function",
+            "function": {"name": action["tool"], "arguments": arguments},
+        }
+        return thought or None, [call]
+    rendered = render_text_action(ToolCall(action["tool"], action.get("args", {})))
+    return (f"{thought}\n\n{rendered}" if thought else rendered), None
+
+
+def fill_response(
+    response: Any,
+    model: str,
+    messages: list[Any],
+    tools: Any,
+    content: str | None,
+    tool_calls: list[dict] | None,
+) -> Any:
+    """Put a scripted reply into litellm's response object, with token usage estimated from text
+    length (about four characters a token) so cost and token accounting run as for a real model."""
+    response.choices[0].message = Message(content=content, role="assistant", tool_calls=tool_calls)
+    response.choices[0].finish_reason = "tool_calls" if tool_calls else "stop"
+    prompt = (_text_len(messages) + len(json.dumps(tools or ""))) // 4
+    completion = (len(content or "") + len(json.dumps(tool_calls or ""))) // 4
+    response.usage = Usage(
+        prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
+    )
+    response.model = model
+    return response
+
+
 def _text_len(messages: list[Any]) -> int:
     total = 0
     for msg in messages:
@@ -224,33 +261,13 @@ class ScriptedLLM(CustomLLM):
         step = sum(1 for m in messages if _role(m) == "assistant")
         action = actions[step] if step < len(actions) else SUBMIT
         tools = optional_params.get("tools")
-        tool_calls = None
         if "raw" in action:
-            content = action["raw"]
-        elif tools:
-            content = action.get("thought") or None
-            arguments = json.dumps(action.get("args", {}))
-            tool_calls = [
-                {
-                    "id": f"call_{step}",
-                    "type": "function",
-                    "function": {"name": action["tool"], "arguments": arguments},
-                }
-            ]
+            content, tool_calls = action["raw"], None
         else:
-            rendered = render_text_action(ToolCall(action["tool"], action.get("args", {})))
-            content = f"{action['thought']}\n\n{rendered}" if action.get("thought") else rendered
+            content, tool_calls = action_reply(action, step, native=bool(tools))
         if delay:
             time.sleep(delay)
-        model_response.choices[0].message = Message(content=content, role="assistant", tool_calls=tool_calls)
-        model_response.choices[0].finish_reason = "tool_calls" if tool_calls else "stop"
-        prompt = (_text_len(messages) + len(json.dumps(tools or ""))) // 4
-        completion = (len(content or "") + len(json.dumps(tool_calls or ""))) // 4
-        model_response.usage = Usage(
-            prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
-        )
-        model_response.model = f"{self.provider}/{model}"
-        return model_response
+        return fill_response(model_response, f"{self.provider}/{model}", messages, tools, content, tool_calls)
 
     async def acompletion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:
         return self.completion(model, messages, *args, **kwargs)
