@@ -70,6 +70,9 @@ def default_solve() -> SolveFn:
     return solve_task
 
 
+SETUP_ERROR = "error: setup"
+
+
 def load_final(run_dir: Path) -> dict[str, Trajectory]:
     """Every trajectory in `run_dir` with a final exit status (unreadable files count as not final)."""
     out: dict[str, Trajectory] = {}
@@ -139,7 +142,10 @@ class BatchRunner:
         atomic_write_text(self.run_dir / "exit_statuses.yaml", yaml.safe_dump(doc, sort_keys=False))
 
     def _restore(self) -> list[str]:
-        """Rebuild preds and statuses from final trajectories; returns ids of selected tasks already done."""
+        """Rebuild preds and statuses from final trajectories; returns ids of selected tasks already done.
+
+        A setup failure (`error: setup`: a missing image, Docker down) does not count as done: that
+        instance never started, so a rerun tries it again once the environment is fixed."""
         finals = load_final(self.run_dir)
         selected = {t.instance_id for t in self.tasks}
         if self.options.redo_existing:
@@ -150,7 +156,8 @@ class BatchRunner:
             self.costs[iid] = _cost(traj)
             if self.statuses[iid].startswith("error") and traj.exit_detail:
                 self.errors[iid] = " ".join(traj.exit_detail.split())[:300]
-        return sorted(selected & set(finals))
+        done = {iid for iid, traj in finals.items() if traj.exit_status != SETUP_ERROR}
+        return sorted(selected & done)
 
     # -- one instance ---------------------------------------------------------------------------
 
