@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from tests.helpers.cli import example_tests_pass, run_cli
 from tests.helpers.openai_server import OpenAIServer, Reply
 from tests.helpers.repos import make_repo
-
-SWE_TTC = [sys.executable, "-m", "sweagent.cli"]
-
-
-def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, timeout: float = 300):
-    full_env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", **(env or {})}
-    return subprocess.run(
-        [*SWE_TTC, *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=timeout
-    )
 
 
 def assert_one_line_error(proc, *needles: str) -> None:
@@ -32,16 +21,6 @@ def assert_one_line_error(proc, *needles: str) -> None:
     assert err.startswith("error: ")
     for needle in needles:
         assert needle in err, err
-
-
-def example_tests_pass(repo: Path) -> bool:
-    proc = subprocess.run(
-        [sys.executable, "-m", "unittest", "discover", "-s", "tests", "-t", "."],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-    )
-    return proc.returncode == 0
 
 
 def test_demo_end_to_end_in_docker(tmp_path, base_image):

@@ -3,32 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import networkx as nx
 
 from search.tree import SearchTree
-
-SWE_TTC = [sys.executable, "-m", "sweagent.cli"]
-
-
-def run_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "COLUMNS": "160"}
-    return subprocess.run([*SWE_TTC, *args], capture_output=True, text=True, env=env, timeout=timeout)
-
-
-def example_tests_pass(repo: Path) -> bool:
-    proc = subprocess.run(
-        [sys.executable, "-m", "unittest", "discover", "-s", "tests", "-t", "."],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-    )
-    return proc.returncode == 0
+from tests.helpers.cli import example_tests_pass, run_cli
 
 
 def test_solve_demo_with_tree_search_end_to_end(tmp_path, base_image):
