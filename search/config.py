@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sweagent.config import register_section
 from verifiers.selection import SelectionConfig
 
 Strategy = Literal["single", "best-of-n", "tree"]
@@ -83,3 +84,6 @@ class SearchConfig(BaseModel):
 
 
 STAGE_COST = 1.0 / 3.0
+
+
+register_section("search", SearchConfig)  # the run config's `search:` section (see sweagent.config)

@@ -17,13 +17,14 @@ from __future__ import annotations
 from typing import Any
 
 from sweagent.sandbox.base import Sandbox
+from sweagent.stages import PROCESS_STAGES
 from sweagent.templates import Templates
 from sweagent.tools.base import Tool, ToolResult
 from sweagent.tools.registry import default_tools
 
 ROOT = "root"
-AGENT_STAGES: tuple[str, ...] = ("reproduce", "localize", "patch")
-NEXT_STAGE: dict[str, str] = {ROOT: "reproduce", "reproduce": "localize", "localize": "patch"}
+AGENT_STAGES: tuple[str, ...] = PROCESS_STAGES  # the project's one stage vocabulary (sweagent.stages)
+NEXT_STAGE: dict[str, str] = dict(zip((ROOT, *AGENT_STAGES[:-1]), AGENT_STAGES, strict=True))
 # New files that are never part of a candidate, whatever the agent's own exclusions say.
 BUILD_NOISE = ["*.pyc", "*.pyo"]
 

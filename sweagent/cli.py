@@ -59,6 +59,9 @@ def cli() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the CLI, turning UserError into one clear line."""
+    from sweagent.commands import register_config_sections
+
+    register_config_sections()
     try:
         cli.main(args=argv, prog_name="swe-ttc", standalone_mode=False)
     except UserError as err:

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from search.config import SearchConfig  # the `search:` section; search.config imports nothing of sweagent
 from sweagent.errors import UserError
 
 DEFAULT_IMAGE = "swe-ttc/base:bookworm"
@@ -91,16 +90,40 @@ class AgentConfig(_Strict):
     localize_top: int = 5
 
 
+SECTIONS: dict[str, type[BaseModel]] = {}
+"""Config sections other packages own, by name. `sweagent` itself knows none of them: the package
+that owns a section registers its model (`search.config` registers `search`), and the command layer
+imports those packages before it reads a config (`sweagent.commands.register_config_sections`)."""
+
+
+def register_section(name: str, model: type[BaseModel]) -> None:
+    """Validate the run config's `name:` section with `model` from now on."""
+    SECTIONS[name] = model
+
+
 class RunConfig(_Strict):
     """Everything one run needs; saved as config.yaml beside its outputs."""
 
     model: ModelConfig = Field(default_factory=ModelConfig)
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
     agent: AgentConfig = Field(default_factory=AgentConfig)
-    search: SearchConfig | None = Field(
-        None, description="search over the development process (solve --search)"
+    search: Any = Field(
+        None,
+        description="search over the development process (solve --search); validated by the model the "
+        "search package registers for it",
     )
     output_dir: str = "runs"
+
+    @field_validator("search", mode="before")
+    @classmethod
+    def _registered_section(cls, value: Any, info: Any) -> Any:
+        """A section owned by another package, validated by the model that package registered."""
+        if value is None:
+            return None
+        model = SECTIONS.get(info.field_name)
+        if model is None:
+            raise ValueError(f"the `{info.field_name}:` section needs its package (none registered it)")
+        return value if isinstance(value, model) else model.model_validate(value)
 
     def snapshot_yaml(self) -> str:
         """YAML that reloads to this config (no secrets are ever stored in it)."""

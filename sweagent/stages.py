@@ -19,7 +19,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-STAGES = ("understand", "reproduce", "localize", "patch", "verify", "submit")
+REPRODUCE, LOCALIZE, PATCH = "reproduce", "localize", "patch"
+PROCESS_STAGES: tuple[str, ...] = (REPRODUCE, LOCALIZE, PATCH)
+"""The decision points of the development process: the stages a search expands and reward models judge."""
+STAGES: tuple[str, ...] = ("understand", *PROCESS_STAGES, "verify", "submit")
+"""Every label a step can carry (the process stages plus reading, checking and submitting)."""
 _ALIASES = {"localise": "localize", "fix": "patch", "test": "verify", "explore": "understand"}
 _EXPLICIT = re.compile(r"^\s*\[?stage\s*[:=]\s*([a-z]+)", re.IGNORECASE | re.MULTILINE)
 _RUNS_CODE = re.compile(r"\b(python3?|pytest|tox|nox|make\s+test|\./\S+\.py)\b")

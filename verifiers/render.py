@@ -10,13 +10,14 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from sweagent.stages import PROCESS_STAGES
 from verifiers.types import Verdict, cap_output
 
 if TYPE_CHECKING:
     from sweagent.task import Task
 
 Stage = Literal["reproduce", "localize", "patch"]
-STAGES: tuple[Stage, ...] = ("reproduce", "localize", "patch")
+STAGES: tuple[str, ...] = PROCESS_STAGES  # one vocabulary: sweagent.stages
 
 STAGE_QUESTIONS: dict[str, str] = {
     "reproduce": "Does the agent's reproduction faithfully show the behaviour the issue describes?",
