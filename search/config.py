@@ -1,9 +1,11 @@
-"""`SearchConfig`: how a task's rollout budget is spent (the `search:` section of a run config).
+"""`SearchConfig`: how a task's budget is spent (the `search:` section of a run config).
 
-Budget unit. A full rollout is reproduce + localize + patch, so one stage expansion costs 1/3 of a
-rollout (`STAGE_COST`). `budget` is stated in rollouts: `--budget 8` allows 24 stage expansions,
-whatever the strategy. Verification (execution checks, reward models) is not an expansion: it costs
-no rollout, only the reward model's tokens, which count against `max_tokens` / `max_cost`.
+Budget. A full rollout is reproduce + localize + patch, so one stage expansion costs 1/3 of a rollout
+(`STAGE_COST`); `budget` caps expansions in rollouts (`--budget 8` allows 24), whatever the strategy.
+Verification is counted too, against the other caps: `max_tokens` counts the agent's and the reward
+model's tokens, `max_sandbox_seconds` the seconds of every command run in the sandboxes (the agent's
+and the verifiers'), and `max_cost` the USD of all tokens plus sandbox seconds at `sandbox_price`.
+Every cap stops the search from *starting* another expansion; the one in flight finishes.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from sweagent.config import register_section
+from verifiers.judge import JudgeConfig
 from verifiers.selection import SelectionConfig
 
 Strategy = Literal["single", "best-of-n", "tree"]
@@ -37,7 +40,13 @@ class SearchConfig(BaseModel):
         0, ge=0, description="stop starting expansions past this many tokens (0 = no cap)"
     )
     max_cost: float = Field(
-        0.0, ge=0, description="stop starting expansions past this USD spend (0 = no cap)"
+        0.0, ge=0, description="stop starting expansions past this USD spend, tokens and sandbox time (0 = no cap)"
+    )
+    max_sandbox_seconds: float = Field(
+        0.0, ge=0, description="stop starting expansions past this many sandbox-seconds (0 = no cap)"
+    )
+    sandbox_price: float = Field(
+        0.0, ge=0, description="USD per sandbox-second, counted in the spend `max_cost` caps"
     )
     parallel: int = Field(1, ge=1, le=16, description="expansions run at once, each in its own warm sandbox")
     stage_step_limit: int = Field(30, ge=1, description="agent steps per stage expansion")
@@ -67,10 +76,10 @@ class SearchConfig(BaseModel):
     # evaluation
     process_rewards: bool = Field(True, description="ask the reward model about reproduce/localize nodes")
     judge: bool = Field(True, description="score candidates with the reward model")
-    judge_model: str | None = Field(
-        None, description="litellm name of the reward model (default: the policy model)"
+    reward_model: JudgeConfig = Field(
+        default_factory=lambda: JudgeConfig(k=3),
+        description="the reward model: its own model, api_base, limits and method (default: the policy model)",
     )
-    judge_samples: int = Field(3, ge=1, description="verdicts sampled when the judge gives no logprobs")
     checks: list[str] = Field(
         default_factory=lambda: ["apply", "reproduction", "regression"],
         description="execution checks run on candidates",

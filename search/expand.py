@@ -24,7 +24,7 @@ from search.evaluate import (
     verify_candidate,
 )
 from search.pool import SandboxPool, Slot
-from search.stages import BUILD_NOISE, stage_message, stage_tools
+from search.stages import BUILD_NOISE, StaticWatch, stage_message, stage_tools
 from search.tree import Expansion, Node
 from sweagent.agent import Agent, AgentContext
 from sweagent.config import RunConfig
@@ -34,7 +34,7 @@ from sweagent.sandbox.base import RepoState, Sandbox
 from sweagent.task import Task
 from sweagent.templates import Templates
 from sweagent.trajectory import Trajectory
-from verifiers.judge import JudgeConfig, LLMJudge
+from verifiers.judge import LLMJudge, judge_model_config
 from verifiers.types import Candidate
 
 EventSink = Callable[[dict[str, Any]], None]
@@ -52,6 +52,7 @@ class SearchContext:
     hint: str = ""
     run_budget: RunBudget | None = None
     on_event: EventSink | None = None
+    judge_method: str = ""  # how the reward model scores (filled by the first judged node)
 
 
 @dataclass
@@ -68,6 +69,7 @@ class Job:
     localization: dict[str, Any] | None = None
     verify_script: str | None = None
     verify_source: str | None = None
+    step_rewards: list[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -92,14 +94,9 @@ def make_judge(ctx: SearchContext, seed: int) -> tuple[LLMJudge | None, Model | 
     """The reward model for one node (its own Model, so its spend is counted per node)."""
     if not (ctx.search.judge or ctx.search.process_rewards):
         return None, None
-    cfg = ctx.config.model.model_copy(
-        update={
-            "name": ctx.search.judge_model or ctx.config.model.name,
-            "completion_kwargs": {**ctx.config.model.completion_kwargs, "seed": seed},
-        }
-    )
-    model = Model(cfg, budget=ctx.run_budget)
-    return LLMJudge(model, JudgeConfig(k=ctx.search.judge_samples)), model
+    settings = ctx.search.reward_model
+    model = Model(judge_model_config(ctx.config.model, settings), budget=ctx.run_budget)
+    return LLMJudge(model, settings.model_copy(update={"seed": seed})), model
 
 
 def expand(job: Job, slot: Slot, pool: SandboxPool, ctx: SearchContext) -> Result:
@@ -115,7 +112,9 @@ def expand(job: Job, slot: Slot, pool: SandboxPool, ctx: SearchContext) -> Resul
         )
         exp.sandbox = slot.label
         assert slot.sandbox is not None
+        slot.sandbox.seconds = 0.0
         traj = _run_stage(job, slot.sandbox, ctx, exp)
+        exp.stage_sandbox_seconds = round(slot.sandbox.seconds, 4)
         result.trajectory = traj
         if traj.exit_status != "submitted":
             node.status = "failed"
@@ -141,14 +140,8 @@ def _run_stage(job: Job, sandbox: Sandbox, ctx: SearchContext, exp: Expansion) -
             ctx.on_event({**event, "node": job.child_id, "search_stage": job.stage})
 
     # The search snapshots each stage's state itself, so the agent's own final diff is skipped.
-    agent = Agent(
-        config,
-        model,
-        sandbox,
-        tools=stage_tools(config.sandbox.command_timeout),
-        on_event=forward,
-        take_patch=False,
-    )
+    tools = stage_tools(config.sandbox.command_timeout)
+    agent = Agent(config, model, sandbox, tools=tools, on_event=forward, take_patch=False)
     prior = stage_message(ctx.templates, job.stage, sandbox.workdir, job.reproduction, job.localization)
     traj = agent.run(ctx.task, AgentContext(localization=ctx.hint, prior_work=prior))
     traj.environment["search_node"] = job.child_id
@@ -162,6 +155,12 @@ def _run_stage(job: Job, sandbox: Sandbox, ctx: SearchContext, exp: Expansion) -
     exp.input_tokens = int(stats.get("input_tokens", 0))
     exp.output_tokens = int(stats.get("output_tokens", 0))
     exp.cost = float(stats.get("cost", 0.0))
+    watch = next((t for t in tools if isinstance(t, StaticWatch)), None)
+    if watch is not None:
+        exp_steps = [i for i, st in enumerate(traj.steps) if st.action is not None and st.action.tool == "editor"]
+        job.step_rewards = [
+            {**r, "step": exp_steps[r["step"] - 1] if r["step"] <= len(exp_steps) else None} for r in watch.rewards
+        ]
     return traj
 
 
@@ -172,6 +171,8 @@ def _collect(job: Job, node: Node, traj: Trajectory, slot: Slot, ctx: SearchCont
     globs = [*ctx.config.agent.exclude_new_files, *BUILD_NOISE]
     state = sandbox.snapshot()
     node.state = state.to_dict()
+    node.step_rewards = list(job.step_rewards or [])
+    sandbox.seconds = 0.0
     art = node.artifacts
     art.summary = submitted_summary(traj)
     judge, judge_model = make_judge(ctx, job.seed)
@@ -204,9 +205,14 @@ def _collect(job: Job, node: Node, traj: Trajectory, slot: Slot, ctx: SearchCont
     exp = node.expansion
     assert exp is not None
     exp.verify_seconds = round(time.perf_counter() - t0, 4)
-    if judge_model is not None:
+    exp.verify_sandbox_seconds = round(sandbox.seconds, 4)
+    if judge_model is not None and judge is not None:
         exp.judge_tokens = judge_model.stats.tokens
         exp.judge_cost = judge_model.stats.cost
+        asked = [s for k, s in node.scores.items() if k in ("process", "judge")]
+        exp.judge_calls, exp.judge_failed = len(asked), sum(s.value is None for s in asked)
+        if asked:
+            ctx.judge_method = judge.capabilities.describe()
 
 
 def _candidate(node: Node) -> Candidate:

@@ -6,12 +6,21 @@ Evidence a node earns (`node_reward`, in [0, 1]):
   "does this reproduction show the issue?" (0.5 when absent) and `reproduces` is execution evidence:
   1 if the script prints `Issue reproduced` on the unchanged code, else 0;
 - localize: the process reward for "has the agent found the responsible code?" (0.5 when absent);
-- patch (a candidate): ``reward = judge * min(1, 2 * static)`` (the outcome reward, 0.5 when absent,
-  scaled down when pyflakes finds new problems), then by execution evidence: any check failed →
+- patch (a candidate): ``reward = judge * min(1, 2 * static)`` (the outcome reward, scaled down when
+  pyflakes finds new problems in the final patch), then by execution evidence: any check failed →
   ``0.1 * reward``; reproduction passed → ``0.5 + 0.5 * reward``; no evidence → ``0.5 * reward`` (an
   unverifiable candidate never counts for more than a verified one, and a doubtful one pulls its
   ancestors down);
 - a failed node (the stage crashed, hit a limit, or left no patch): 0.
+
+Process rewards per step: every edit step of a stage has a static diagnostics reward (`step_rewards`,
+0.5 = no new problems). A node's reward is multiplied by ``min(1, 2 * mean(step rewards))``, so a stage
+whose edits left new errors is worth less to expand from, whatever its final patch looks like.
+
+A judge that was asked and gave no score (the call failed) is not a 0.5 in disguise: the node's
+`judge_failed` flag is set, its decision says so, the candidate has no reward for selection (it
+ranks after candidates that have one), and the allocation uses the neutral prior 0.5 for it, named as
+such. A judge that is off (or a process reward not asked for) uses the same prior.
 
 Backed-up value (`backup`): ``B(n) = (w * r(n) + sum(B(c) for children c)) / (w + #children)`` with
 ``w = prior_weight`` and ``r(root) = root_prior``. A node's own evidence is a prior that its children's
@@ -53,16 +62,33 @@ from search.stages import ROOT, next_stage, stages_to_candidate
 from search.tree import Node, SearchTree
 
 
-def _score(node: Node, key: str, default: float = 0.5) -> float:
+NEUTRAL = 0.5  # the prior for evidence nobody gave (a judge that is off, or failed: see judge_failed)
+
+
+def _score(node: Node, key: str, default: float = NEUTRAL) -> float:
     score = node.scores.get(key)
     return default if score is None or score.value is None else float(score.value)
 
 
-def candidate_reward(node: Node) -> float:
-    """The reward model's view of a candidate: judge score scaled by the static diagnostics factor."""
-    judge = _score(node, "judge")
-    static = _score(node, "static")
-    return judge * min(1.0, 2.0 * static)
+def judge_failed(node: Node) -> bool:
+    """The reward model was asked about this node and gave no score."""
+    return any(node.scores[k].value is None for k in ("judge", "process") if k in node.scores)
+
+
+def candidate_reward(node: Node) -> float | None:
+    """The reward model's view of a candidate: judge score scaled by the static diagnostics factor.
+
+    None when the judge was asked and failed (no reward, not a neutral one)."""
+    judge = node.scores.get("judge")
+    if judge is not None and judge.value is None:
+        return None
+    return _score(node, "judge") * min(1.0, 2.0 * _score(node, "static"))
+
+
+def step_factor(node: Node) -> float:
+    """min(1, 2 * mean static reward of the node's edit steps); 1 when it made no edit."""
+    values = [float(r["value"]) for r in node.step_rewards if r.get("value") is not None]
+    return min(1.0, 2.0 * sum(values) / len(values)) if values else 1.0
 
 
 def execution_status(node: Node) -> str:
@@ -81,10 +107,11 @@ def node_reward(node: Node, config: SearchConfig) -> float:
         return config.root_prior
     if node.stage == "reproduce":
         reproduces = 1.0 if node.artifacts.reproduces_on_base else 0.0
-        return 0.5 * _score(node, "process") + 0.5 * reproduces
+        return (0.5 * _score(node, "process") + 0.5 * reproduces) * step_factor(node)
     if node.stage == "localize":
-        return _score(node, "process")
-    reward = candidate_reward(node)
+        return _score(node, "process") * step_factor(node)
+    found = candidate_reward(node)
+    reward = (NEUTRAL if found is None else found) * step_factor(node)
     status = execution_status(node)
     if status == "failed":
         return 0.1 * reward
@@ -102,7 +129,8 @@ def is_verified(node: Node, config: SearchConfig) -> bool:
         return False
     if any(v.passed is False for v in node.verdicts):
         return False
-    return candidate_reward(node) >= config.stop_reward
+    reward = candidate_reward(node)
+    return reward is not None and reward >= config.stop_reward
 
 
 def backup(tree: SearchTree, config: SearchConfig) -> None:

@@ -11,14 +11,74 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sweagent.config import SandboxConfig
-from sweagent.sandbox.base import RepoState, Sandbox
+from sweagent.sandbox.base import CommandResult, RepoState, Sandbox
 from sweagent.sandbox.factory import open_sandbox
 from sweagent.sandbox.shell import quote
 from verifiers.cache import ResultCache
 from verifiers.execution import ExecutionConfig, ExecutionVerifier
+
+
+Opener = Callable[..., Sandbox]  # `open_sandbox`'s shape: (config, *, repo_path, commit, image, run_label)
+
+
+class MeteredSandbox(Sandbox):
+    """A sandbox that adds up the seconds its commands took (`seconds`), for cost accounting.
+
+    Everything else is the wrapped sandbox's: attributes and methods are passed through.
+    """
+
+    def __init__(self, inner: Sandbox) -> None:
+        object.__setattr__(self, "inner", inner)
+        object.__setattr__(self, "seconds", 0.0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "seconds":
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.inner, name, value)
+
+    @property
+    def workdir(self) -> str:  # type: ignore[override]
+        return self.inner.workdir
+
+    @property
+    def base_commit(self) -> str:  # type: ignore[override]
+        return self.inner.base_commit
+
+    def run(self, command: str, timeout: float | None = None) -> CommandResult:
+        result = self.inner.run(command, timeout)
+        object.__setattr__(self, "seconds", self.seconds + float(result.duration or 0.0))
+        return result
+
+    def read_file(self, path: str) -> str:
+        return self.inner.read_file(path)
+
+    def write_file(self, path: str, content: str) -> None:
+        self.inner.write_file(path, content)
+
+    def diff(self, exclude_new: list[str] | None = None) -> str:
+        return self.inner.diff(exclude_new)
+
+    def snapshot(self) -> RepoState:
+        return self.inner.snapshot()
+
+    def restore(self, state: RepoState) -> None:
+        self.inner.restore(state)
+
+    def close(self) -> None:
+        self.inner.close()
+
+    @property
+    def alive(self) -> bool:
+        return self.inner.alive
 
 
 @dataclass
@@ -26,7 +86,7 @@ class Slot:
     """One warm sandbox and the execution verifier bound to it."""
 
     index: int
-    sandbox: Sandbox | None = None
+    sandbox: MeteredSandbox | None = None
     verifier: ExecutionVerifier | None = None
     generation: int = 0
     open_seconds: list[float] = field(default_factory=list)
@@ -50,6 +110,7 @@ class SandboxPool:
         run_label: str | None,
         execution: ExecutionConfig,
         cache: ResultCache | None = None,
+        opener: Opener | None = None,
     ) -> None:
         # no bytecode files: node states stay small and candidates free of build noise
         self.config = config.model_copy(update={"env": {"PYTHONDONTWRITEBYTECODE": "1", **config.env}})
@@ -59,6 +120,7 @@ class SandboxPool:
         self.run_label = run_label
         self.execution = execution
         self.cache = cache if cache is not None else ResultCache()
+        self.opener: Opener = opener or open_sandbox
         self.slots = [Slot(i) for i in range(size)]
         self.replacements = 0
         self._lock = threading.Lock()
@@ -67,7 +129,7 @@ class SandboxPool:
     def open(self, slot: Slot) -> Sandbox:
         """Open (or reopen) the slot's sandbox; setup errors (UserError) propagate."""
         t0 = time.perf_counter()
-        sandbox = open_sandbox(
+        sandbox = self.opener(
             self.config,
             repo_path=self.repo_path,
             commit=self.commit,
@@ -75,8 +137,8 @@ class SandboxPool:
             run_label=self.run_label,
         )
         slot.open_seconds.append(time.perf_counter() - t0)
-        slot.sandbox = sandbox
-        slot.verifier = ExecutionVerifier(sandbox, self.execution, self.cache)
+        slot.sandbox = metered = MeteredSandbox(sandbox)
+        slot.verifier = ExecutionVerifier(metered, self.execution, self.cache)
         slot.generation += 1
         if self.commit is None:
             self.commit = sandbox.base_commit  # every sandbox of the pool starts at the same commit
@@ -104,6 +166,13 @@ class SandboxPool:
     def close(self) -> None:
         for slot in self.slots:
             self.discard(slot)
+
+    def reset_cache(self) -> None:
+        """Forget every cached verification result (a pool reused for another task's search starts cold)."""
+        self.cache = ResultCache()
+        for slot in self.slots:
+            if slot.verifier is not None:
+                slot.verifier.cache = self.cache
 
     def __enter__(self) -> SandboxPool:
         return self

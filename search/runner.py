@@ -31,6 +31,7 @@ from search.policy import (
     candidate_reward,
     execution_status,
     is_verified,
+    judge_failed,
     pick,
     working_reproduction,
 )
@@ -71,14 +72,7 @@ class Searcher:
 
     # -- spend -------------------------------------------------------------------------------------
     def spent(self) -> dict[str, float]:
-        tokens = cost = steps = 0.0
-        for n in self.tree.nodes():
-            if n.expansion:
-                e = n.expansion
-                tokens += e.input_tokens + e.output_tokens + e.judge_tokens
-                cost += e.cost + e.judge_cost
-                steps += e.steps
-        return {"tokens": tokens, "cost": cost, "steps": steps}
+        return spent(self.tree, self.cfg)
 
     def cap_reached(self) -> str | None:
         spent = self.spent()
@@ -88,7 +82,9 @@ class Searcher:
         if token_cap and spent["tokens"] >= token_cap:
             return f"token cap ({int(spent['tokens'])} of {token_cap} tokens)"
         if cost_cap and spent["cost"] >= cost_cap:
-            return f"cost cap (${spent['cost']:.4f} of ${cost_cap:.2f})"
+            return f"cost cap (${spent['cost']:.4f} of ${cost_cap:.4f})"
+        if self.cfg.max_sandbox_seconds and spent["sandbox_seconds"] >= self.cfg.max_sandbox_seconds:
+            return f"sandbox cap ({spent['sandbox_seconds']:.1f} of {self.cfg.max_sandbox_seconds:g} s)"
         budget = self.ctx.run_budget
         if budget is not None and budget.exhausted:
             return f"run cost cap (${budget.spent:.4f} of ${budget.cost_limit:.2f})"
@@ -196,6 +192,49 @@ class Searcher:
                     "rollouts": round(self.started * STAGE_COST, 3),
                 }
             )
+
+
+def spent(tree: SearchTree, cfg: SearchConfig) -> dict[str, float]:
+    """Everything the search has spent: tokens (agent and judge), sandbox-seconds, USD (both)."""
+    out = dict.fromkeys(
+        ("tokens", "rollout_tokens", "judge_tokens", "token_cost", "steps", "sandbox_seconds", "verify_seconds"),
+        0.0,
+    )
+    for n in tree.nodes():
+        e = n.expansion
+        if e is None:
+            continue
+        out["rollout_tokens"] += e.input_tokens + e.output_tokens
+        out["judge_tokens"] += e.judge_tokens
+        out["token_cost"] += e.cost + e.judge_cost
+        out["steps"] += e.steps
+        out["sandbox_seconds"] += e.stage_sandbox_seconds + e.verify_sandbox_seconds
+        out["verify_seconds"] += e.verify_sandbox_seconds
+    out["tokens"] = out["rollout_tokens"] + out["judge_tokens"]
+    out["cost"] = out["token_cost"] + out["sandbox_seconds"] * cfg.sandbox_price
+    return out
+
+
+def judge_summary(tree: SearchTree, cfg: SearchConfig, method: str) -> dict[str, Any]:
+    """Reward-model calls and failures of the search, and whether failures passed the stated share."""
+    calls = sum(n.expansion.judge_calls for n in tree.nodes() if n.expansion)
+    failed = sum(n.expansion.judge_failed for n in tree.nodes() if n.expansion)
+    share = failed / calls if calls else 0.0
+    limit = cfg.reward_model.max_failure_share
+    out: dict[str, Any] = {
+        "method": method or "(not asked)",
+        "calls": calls,
+        "failed": failed,
+        "failure_share": round(share, 4),
+        "max_failure_share": limit,
+        "too_many_failures": bool(calls) and share > limit,
+    }
+    if out["too_many_failures"]:
+        out["warning"] = (
+            f"the reward model failed on {failed} of {calls} calls ({share:.0%} > {limit:.0%}): those nodes have "
+            "no judge score (selection ranked them after scored ones; allocation used the neutral prior 0.5)"
+        )
+    return out
 
 
 # -- the public entry point ------------------------------------------------------------------------
@@ -316,7 +355,9 @@ def _finish(
     if chosen is not None:
         _fill_path(traj, tree, chosen, trajectories)
         traj.patch = chosen.artifacts.patch
+    judge = judge_summary(tree, cfg, searcher.ctx.judge_method if searcher else "")
     traj.stats = search_stats(tree, searcher, cfg, stop_reason, selection, started)
+    traj.stats["judge"] = judge
     traj.environment.update(
         {
             "sandbox": config.sandbox.kind,
@@ -326,9 +367,13 @@ def _finish(
                 "chosen": chosen.id if chosen else None,
                 "tree": "tree.json",
             },
+            "judge": judge["method"],
         }
     )
     traj.exit_status, traj.exit_detail = _status(tree, chosen, stop_reason, error, cfg)
+    if judge.get("warning"):
+        traj.exit_detail = f"{traj.exit_detail}; WARNING: {judge['warning']}"
+    tree.meta["judge"] = judge
     traj.finished_at = now_iso()
     tree.meta.update({"stop_reason": stop_reason, "selection": selection.model_dump() if selection else None})
     tree.meta.update({"stats": traj.stats, "exit_status": traj.exit_status, "exit_detail": traj.exit_detail})
@@ -348,9 +393,9 @@ def _status(
             if is_verified(chosen, cfg)
             else f"not verified (execution: {execution_status(chosen)})"
         )
-        detail = (
-            f"stopped: {stop_reason}; chose {chosen.id}, {verified}, reward {candidate_reward(chosen):.2f}"
-        )
+        reward = candidate_reward(chosen)
+        shown = "none (the judge failed)" if reward is None else f"{reward:.2f}"
+        detail = f"stopped: {stop_reason}; chose {chosen.id}, {verified}, reward {shown}"
         return ("submitted" if chosen.verified else "submitted (limit)"), detail
     expansions = [n.expansion for n in tree.nodes() if n.expansion]
     errors = [e.exit_status for e in expansions if e.exit_status and e.exit_status.startswith("error")]
@@ -365,7 +410,11 @@ def select_candidate(tree: SearchTree, cfg: SearchConfig) -> Selection:
     for node in tree.candidates():
         reward = candidate_reward(node)
         scores = dict(node.scores)
-        scores["reward"] = Score(value=round(reward, 6), source="search", explanation="judge x static factor")
+        scores["reward"] = (
+            Score.failure("search", "no reward: the judge failed on this candidate")
+            if reward is None
+            else Score(value=round(reward, 6), source="search", explanation="judge x static factor")
+        )
         items.append(
             Judged(
                 candidate=Candidate(id=node.id, patch=node.artifacts.patch),
@@ -389,7 +438,11 @@ def annotate(tree: SearchTree, cfg: SearchConfig, selection: Selection | None, s
         elif node.stage == "patch":
             checks = ", ".join(f"{v.check}:{v.status}" for v in node.verdicts) or "no checks"
             tag = "verified" if node.verified else "not verified"
-            node.decision = f"candidate {tag}: {checks}; reward {candidate_reward(node):.2f}"
+            reward = candidate_reward(node)
+            shown = "none (judge failed)" if reward is None else f"{reward:.2f}"
+            node.decision = f"candidate {tag}: {checks}; reward {shown}"
+        elif judge_failed(node) and not node.picks:
+            node.decision = "judge failed: no process reward; valued with the neutral prior 0.5"
         elif node.picks:
             node.decision = f"expanded {len(node.picks)}x; first: {node.picks[0].split(': ', 1)[-1]}"
         elif stopped_early:
@@ -437,6 +490,7 @@ def search_stats(
     output_tokens = sum(e.output_tokens for e in expansions)
     judge_tokens = sum(e.judge_tokens for e in expansions)
     nodes = tree.nodes()
+    spend = spent(tree, cfg)
     return {
         "steps": sum(e.steps for e in expansions),
         "model_calls": sum(e.model_calls for e in expansions),
@@ -445,6 +499,9 @@ def search_stats(
         "output_tokens": output_tokens,
         "judge_tokens": judge_tokens,
         "tokens": input_tokens + output_tokens + judge_tokens,
+        "sandbox_seconds": round(spend["sandbox_seconds"], 4),
+        "verify_sandbox_seconds": round(spend["verify_seconds"], 4),
+        "total_cost": round(spend["cost"], 6),
         "wall_seconds": round(time.monotonic() - started, 3),
         "search": {
             "strategy": cfg.strategy,

@@ -61,9 +61,53 @@ class StageSubmitTool(Tool):
         return ToolResult("Stage submitted.", submitted=True)
 
 
+EDIT_COMMANDS = ("create", "str_replace", "insert", "undo_edit")
+
+
+class StaticWatch(Tool):
+    """The editor, with the static diagnostics reward of every edit it makes to a Python file.
+
+    Before and after each editing command it reads the file, and `verifiers.static.static_score` scores
+    the change (0.5: no new diagnostics; lower: new problems; higher: problems fixed). The scores, one
+    per edit step, are the stage's process rewards (`rewards`, in step order).
+    """
+
+    def __init__(self, editor: Tool) -> None:
+        self.editor = editor
+        self.name, self.description, self.parameters = editor.name, editor.description, editor.parameters
+        self.rewards: list[dict[str, Any]] = []
+        self.calls = 0
+
+    def run(self, sandbox: Sandbox, args: dict[str, Any]) -> ToolResult:
+        from verifiers.static import static_score
+
+        self.calls += 1
+        path = str(args.get("path", ""))
+        watched = args.get("command") in EDIT_COMMANDS and path.endswith(".py")
+        before = _read_or_none(sandbox, path) if watched else None
+        result = self.editor.run(sandbox, args)
+        if watched and not result.error:
+            after = _read_or_none(sandbox, path)
+            if after != before:
+                score = static_score({path: before}, {path: after})
+                self.rewards.append(
+                    {"step": self.calls, "path": path, "value": score.value, "explanation": score.explanation}
+                )
+        return result
+
+
+def _read_or_none(sandbox: Sandbox, path: str) -> str | None:
+    try:
+        return sandbox.read_file(path)
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        return None
+
+
 def stage_tools(command_timeout: float | None) -> list[Tool]:
-    """The default tools with the stage `submit` in place of the rollout one."""
-    tools = [t for t in default_tools(command_timeout) if t.name != "submit"]
+    """The default tools with the stage `submit` in place of the rollout one, the editor watched."""
+    tools = [
+        StaticWatch(t) if t.name == "editor" else t for t in default_tools(command_timeout) if t.name != "submit"
+    ]
     return [*tools, StageSubmitTool()]
 
 

@@ -51,6 +51,10 @@ class Expansion(BaseModel):
     cost: float = 0.0
     judge_tokens: int = 0
     judge_cost: float = 0.0
+    judge_calls: int = 0
+    judge_failed: int = 0
+    stage_sandbox_seconds: float = Field(0.0, description="seconds of the agent's commands in the sandbox")
+    verify_sandbox_seconds: float = Field(0.0, description="seconds of verification commands in the sandbox")
     seconds: float = 0.0
     restore_seconds: float = 0.0
     restore_path: str = ""
@@ -72,6 +76,9 @@ class Node(BaseModel):
     artifacts: Artifacts = Field(default_factory=Artifacts)
     verdicts: list[Verdict] = Field(default_factory=list)
     scores: dict[str, Score] = Field(default_factory=dict)
+    step_rewards: list[dict[str, Any]] = Field(
+        default_factory=list, description="static diagnostics reward of each edit step (step, path, value)"
+    )
     reward: float | None = None
     value: float = 0.0
     verified: bool = False

@@ -119,7 +119,7 @@ def solve(ctx: click.Context, **opts: Any) -> None:
         if opts["repo"] or opts["issue_spec"]:
             raise UserError("--demo brings its own repository and issue: drop --repo/--issue, or drop --demo")
         if opts["search_strategy"] and not opts["model"]:
-            from search.demo import register_search_demo_model
+            from simulation.demo import register_search_demo_model
 
             opts["model"] = register_search_demo_model()
         opts["model"] = opts["model"] or register_demo_model()

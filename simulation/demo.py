@@ -1,15 +1,15 @@
 """The offline demo of `swe-ttc solve --demo --search ...`: the example repository, searched.
 
 The recorded replay of the plain demo is one fixed rollout, so a search over it would show nothing.
-With `--search`, the demo instead uses the simulated model of `search.stochastic`, taught the
-example repository's bug: at each stage it does the right thing or a plausible wrong one at random
-(seeded), so the tree has real branches, failed checks and a verified candidate to stop on.
+With `--search`, the demo instead uses the simulated model of `simulation.model`, given the example
+repository's bug as a fixture: at each stage it does the right thing or a plausible wrong one at
+random (seeded), so the tree has real branches, failed checks and candidates to choose from.
 """
 
 from __future__ import annotations
 
-from search.fixtures import Edit, Fixture, Localisation
-from search.stochastic import StochasticParams, register_stochastic
+from simulation.model import SimParams, register_instance
+from simulation.tasks import Edit, Fixture, Localisation
 
 DEMO_SEARCH_MODEL = "demo-search"
 
@@ -29,6 +29,11 @@ DEMO_FIXTURE = Fixture(
     repro_wrong=(
         "from inventory import median\n\nresult = median([7, 1, 3])\nprint('median([7, 1, 3]) =', result)\n"
         "print('Issue resolved' if result == 3 else 'Issue reproduced')\n"
+    ),
+    repro_misleading=(
+        "# checks the median of an even-length list (the lower middle value)\nfrom inventory import median\n\n"
+        "result = median([4, 1, 3, 2])\nprint('median([4, 1, 3, 2]) =', result)\n"
+        "print('Issue resolved' if result == 2 else 'Issue reproduced')\n"
     ),
     repro_marker="checks the even-length median",
     loc_right=Localisation(
@@ -80,11 +85,10 @@ DEMO_FIXTURE = Fixture(
     },
 )
 
-DEMO_PARAMS = StochasticParams(
-    p_reproduce=0.6, p_localize=0.6, p_localize_no_repro=0.3, p_patch=0.5, p_incomplete=0.2, rm_noise=0.8
-)
+DEMO_PARAMS = SimParams()
+DEMO_SOLVE_RATE = 0.6  # a medium instance: about the median of SWE-bench Verified's solve rates
 
 
 def register_search_demo_model() -> str:
     """Register the simulated demo model; returns its litellm name."""
-    return register_stochastic(DEMO_SEARCH_MODEL, DEMO_FIXTURE, DEMO_PARAMS)
+    return register_instance(DEMO_SEARCH_MODEL, DEMO_FIXTURE, DEMO_PARAMS, DEMO_SOLVE_RATE)

@@ -1,11 +1,19 @@
-"""Tiny repositories with a real bug and a hidden test, for the search benchmark and tests.
+"""The simulation's fixture tasks: tiny repositories with a real bug and a hidden test.
 
 Each `Fixture` is a small Python package with a bug, a decoy module, existing tests (the regression
 tests verifiers may run), a hidden test that decides "resolved" (grading only: never in the repo the
-search sees, only in the Task's hidden fields), and the actions a simulated model can take at each
-stage: a right and a wrong reproduction script, a right and a wrong localisation, and five edits
-(right, incomplete: passes the issue's example but not the hidden test, regression: breaks an
-existing test, ineffective, and a decoy edit in the wrong module).
+search sees, only in the Task's hidden fields), and the work a simulated model can do at each stage:
+
+- three reproduction scripts: right (shows the bug, passes once it is fixed); wrong and detectable
+  (checks behaviour that already works, so it does not reproduce on the unchanged code, which the
+  search can see by running it); wrong and misleading (fails on the unchanged code, so it looks like a
+  reproduction, but encodes a wrong expectation: the right fix does not pass it);
+- a right and a wrong localisation;
+- five edits: right; incomplete (passes the issue's example and every existing test, fails the hidden
+  test); regression (breaks an existing test); ineffective; and a decoy edit in the wrong module.
+
+What each script says about each edit is not written down here: it is what running them gives
+(`tests/simulation` runs them all and checks the properties above).
 """
 
 from __future__ import annotations
@@ -57,6 +65,7 @@ class Fixture:
     hidden_tests: dict[str, str]
     repro_right: str
     repro_wrong: str
+    repro_misleading: str
     repro_marker: str
     loc_right: Localisation
     loc_wrong: Localisation
@@ -225,6 +234,11 @@ MEDIAN = Fixture(
         "from statkit import median\n\nresult = median([3, 1, 2])\nprint('median([3, 1, 2]) =', result)\n"
         "print('Issue resolved' if result == 2 else 'Issue reproduced')\n"
     ),
+    repro_misleading=(
+        "# checks the median of an even-length list (the lower middle value)\nfrom statkit import median\n\n"
+        "result = median([4, 1, 3, 2])\nprint('median([4, 1, 3, 2]) =', result)\n"
+        "print('Issue resolved' if result == 2 else 'Issue reproduced')\n"
+    ),
     repro_marker="checks the even-length median",
     loc_right=Localisation(
         "def median",
@@ -314,6 +328,11 @@ SLUGIFY = Fixture(
         "from textkit import slugify\n\nresult = slugify('Hello World')\nprint(repr(result))\n"
         "print('Issue resolved' if result == 'hello-world' else 'Issue reproduced')\n"
     ),
+    repro_misleading=(
+        "# checks the dash at the end (dashes the text starts with are kept)\nfrom textkit import slugify\n\n"
+        "result = (slugify('Hello, World!'), slugify('-a'))\nprint(repr(result))\n"
+        "print('Issue resolved' if result == ('hello-world', '-a') else 'Issue reproduced')\n"
+    ),
     repro_marker="checks the trailing dash",
     loc_right=Localisation(
         "def slugify",
@@ -392,6 +411,11 @@ PARSE_BOOL = Fixture(
     repro_wrong=(
         "from confkit import parse_bool\n\nresult = parse_bool('yes')\nprint('parse_bool(yes) =', result)\n"
         "print('Issue resolved' if result is True else 'Issue reproduced')\n"
+    ),
+    repro_misleading=(
+        "# checks capitalised values (padded values stay false)\nfrom confkit import parse_bool\n\n"
+        "result = (parse_bool('True'), parse_bool(' yes '))\nprint('parse_bool:', result)\n"
+        "print('Issue resolved' if result == (True, False) else 'Issue reproduced')\n"
     ),
     repro_marker="checks the capitalised value",
     loc_right=Localisation(
