@@ -1,58 +1,106 @@
-"""`swe-ttc bench search`: single vs best-of-N vs tree at equal budgets, and forking vs a fresh container.
+"""`swe-ttc bench search`: tree vs best-of-N at equal cost, over a grid of reward-model AUC x
+reproduction detectability x task difficulty.
 
-Setting. The fixture tasks of `search.fixtures` (tiny repositories with a real bug), solved in real
-sandboxes by the simulated model of `search.stochastic` (per-stage success rates and reward-model
-noise are options), over many seeds. Each (task, seed) runs every strategy with the same per-node
-seeds, so the comparison is paired. "Resolved" is decided afterwards by the hidden tests, which the
-search never sees. One warm sandbox per task is reused across seeds (restored to the base commit
-before each search), so the verifiers' result cache is shared too.
+Setting. Simulated instances: a fixture task (`simulation.tasks`) solved by the simulated model
+(`simulation.model`) with a difficulty drawn from SWE-bench Verified's per-instance solve rates
+(`simulation.difficulty`). "Resolved" is decided afterwards by the hidden tests, which the search
+never sees.
 
-Output: one JSON object: per strategy the resolve rate with a Wilson 95% interval and the rollouts
-spent (mean, bootstrap 95% interval); paired comparisons with bootstrap intervals and the targets
-(tree ≥ best-of-N at equal budget; tree at half the budget reaches best-of-N's rate); and the fork
-measurement: restoring a node's state in a warm Docker sandbox versus starting a fresh container and
-restoring the state there from its patch.
+Equal cost. Cost is counted in full: the agent's and the reward model's tokens (at the simulated
+price) plus every sandbox-second of the agent's and the verifiers' commands (at `--sandbox-price`).
+In each cell, `single` runs first on every trial; `--budget B` then means "B times the mean total cost
+of one such rollout, verification included", and best-of-N and the tree both get exactly that cap
+(`search.max_cost`; the rollout cap is set out of the way at 3B). A strategy may stop early and spend
+less; what each spent is reported.
+
+Pairing. Trial t of a cell uses the same fixture, the same drawn difficulty, the same search seed and
+the same reward-model noise draws for every strategy (and across cells of the same difficulty), so
+differences are paired: the tree's resolve rate minus best-of-N's, with a bootstrap 95% interval
+over trials. A cell's verdict: `tree wins` (interval above 0), `tree loses` (below 0), `no difference
+measured` (interval spans 0).
+
+Execution. `--execution replay` (default) runs every command for real on the host once per
+repository state and replays it afterwards (`simulation.replay`): the same search, agent and verifier
+code, with measured durations charged, fast enough for thousands of searches on two cores.
+`--execution docker` runs every command in containers (real, slow: use small grids).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import shutil
 import statistics
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from itertools import product
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 import yaml
 from pydantic import ValidationError
 
-from search.config import SearchConfig
-from search.fixtures import FIXTURES, Fixture, Grader
+from simulation.difficulty import BANDS
+from simulation.tasks import FIXTURES, Fixture
 from sweagent.errors import UserError
 
-if TYPE_CHECKING:
-    from search.stochastic import StochasticParams
+STRATEGIES = ("single", "best-of-n", "tree")
 
 
 @dataclass
 class Trial:
+    cell: str
     task: str
-    seed: int
+    trial: int
+    solve_rate: float
     label: str
     resolved: bool
+    chosen_kind: str
     rollouts: float
-    verified: bool
-    exit_status: str
-    tokens: int
-    cost: float
+    rollout_tokens: int
+    judge_tokens: int
+    sandbox_seconds: float
+    verify_sandbox_seconds: float
+    token_cost: float
+    total_cost: float
+    judge_calls: int
+    judge_failed: int
+    stop_reason: str
     seconds: float
+
+
+@dataclass
+class Cell:
+    auc: float
+    repro_detectable: float
+    difficulty: str
+
+    @property
+    def name(self) -> str:
+        return f"auc={self.auc:g}|detectable={self.repro_detectable:g}|difficulty={self.difficulty}"
+
+
+@dataclass
+class Plan:
+    """Everything a worker needs for one cell (picklable)."""
+
+    cell: Cell
+    params: dict[str, Any]
+    trials: int
+    tasks: list[str]
+    budget: float
+    execution: str
+    sandbox_price: float
+    price: tuple[float, float]
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+# -- statistics -----------------------------------------------------------------------------------------
 
 
 def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -73,194 +121,232 @@ def bootstrap_mean(values: list[float], reps: int = 2000, seed: int = 0) -> tupl
     rng = random.Random(seed)
     n = len(values)
     means = sorted(sum(rng.choice(values) for _ in range(n)) / n for _ in range(reps))
-    return (round(means[int(0.025 * reps)], 4), round(means[int(0.975 * reps) - 1], 4))
+    return (round(means[int(0.025 * reps)], 6), round(means[int(0.975 * reps) - 1], 6))
 
 
-def strategies(budget: float) -> dict[str, tuple[str, float]]:
-    """label → (strategy, budget): the baselines at the full budget, the tree at full and half."""
-    half = budget / 2
-    return {
-        "single@1": ("single", 1.0),
-        f"best-of-n@{budget:g}": ("best-of-n", budget),
-        f"tree@{budget:g}": ("tree", budget),
-        f"best-of-n@{half:g}": ("best-of-n", half),
-        f"tree@{half:g}": ("tree", half),
-    }
+# -- one cell ---------------------------------------------------------------------------------------------
+
+_workspace: dict[str, Any] = {}
 
 
-def run_task(
-    fixture: Fixture,
-    params: StochasticParams,
-    seeds: list[int],
-    budget: float,
-    sandbox: str,
-    workdir: Path,
-    grader: Grader,
-    search_overrides: dict[str, Any],
-) -> list[Trial]:
-    """Every strategy on one fixture for every seed, in one warm sandbox."""
+def _setup(execution: str) -> dict[str, Any]:
+    """Per process: fixture repositories, warm sandbox pools and the grader, made once."""
+    if _workspace.get("execution") == execution:
+        return _workspace
     from search.pool import SandboxPool
-    from search.runner import run_search
-    from search.stochastic import register_stochastic
-    from sweagent.config import RunConfig
+    from simulation.replay import replay_opener
+    from simulation.tasks import Grader
+    from sweagent.config import SandboxConfig
     from verifiers.execution import ExecutionConfig
 
-    repo, commit = fixture.make_repo(workdir / "repo")
-    task = fixture.task(repo, commit)
-    model = register_stochastic(f"bench-{fixture.name}", fixture, params)
-    base = RunConfig.model_validate(
+    root = Path(tempfile.mkdtemp(prefix="swe-ttc-bench-search-"))
+    stores: dict[str, Any] = {}
+    kind = "local" if execution == "replay" else execution
+    # host pytest without the host's plugins: closer to a clean container, and the same on every machine
+    env = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"} if kind == "local" else {}
+    sandbox = SandboxConfig(kind=kind, network="none", command_timeout=60, env=env)
+    repos, pools = {}, {}
+    for name, fixture in FIXTURES.items():
+        repo, commit = fixture.make_repo(root / name / "repo")
+        repos[name] = (repo, commit, fixture.task(repo, commit))
+        pools[name] = SandboxPool(
+            sandbox,
+            size=1,
+            repo_path=str(repo),
+            commit=commit,
+            image=None,
+            run_label=f"bench-search-{name}-{os.getpid()}",
+            execution=ExecutionConfig(),
+            opener=replay_opener(stores) if execution == "replay" else None,
+        )
+    _workspace.clear()
+    _workspace.update(
+        {"execution": execution, "root": root, "repos": repos, "pools": pools, "grader": Grader(), "stores": stores}
+    )
+    return _workspace
+
+
+def _close_workspace() -> None:
+    for pool in _workspace.get("pools", {}).values():
+        pool.close()
+    if _workspace.get("root"):
+        shutil.rmtree(_workspace["root"], ignore_errors=True)
+    _workspace.clear()
+
+
+def _search_once(
+    plan: Plan, fixture: Fixture, trial: int, solve_rate: float, strategy: str, search: dict[str, Any]
+) -> Trial:
+    from search.config import SearchConfig
+    from search.runner import run_search
+    from simulation.model import SimParams, edit_kind, register_instance
+    from sweagent.config import RunConfig
+
+    ws = _workspace
+    repo, commit, task = ws["repos"][fixture.name]
+    pool = ws["pools"][fixture.name]
+    # the instance name keys the reward model's noise: the same across strategies and AUC cells
+    instance = f"{fixture.name}-{plan.cell.difficulty}-{trial}"
+    params = SimParams(**plan.params, auc=plan.cell.auc, repro_detectable=plan.cell.repro_detectable)
+    model = register_instance(instance, fixture, params, solve_rate, plan.price)
+    cfg = SearchConfig(strategy=strategy, seed=trial, sandbox_price=plan.sandbox_price, **{**plan.overrides, **search})
+    config = RunConfig.model_validate(
         {
             "model": {"name": model, "action_format": "tool_calls", "cost_limit": 0},
-            "sandbox": {"kind": sandbox, "network": "none", "command_timeout": 60},
+            "sandbox": pool.config.model_dump(),
             "agent": {"localize_hint": False},
         }
+    ).model_copy(update={"search": cfg})
+    run_dir = ws["root"] / "runs" / f"{instance}-{strategy}"
+    pool.reset_cache()  # each trial is its own instance: no verification result carries over
+    t0 = time.perf_counter()
+    traj = run_search(task, config, run_dir, repo_path=str(repo), pool=pool)
+    seconds = time.perf_counter() - t0
+    shutil.rmtree(run_dir, ignore_errors=True)
+    stats = traj.stats
+    judge = stats.get("judge", {})
+    return Trial(
+        cell=plan.cell.name,
+        task=fixture.name,
+        trial=trial,
+        solve_rate=solve_rate,
+        label=strategy,
+        resolved=ws["grader"].resolved(fixture, repo, traj.patch),
+        chosen_kind=(edit_kind(fixture, traj.patch) or "other") if traj.patch.strip() else "none",
+        rollouts=float(stats.get("search", {}).get("rollouts_spent", 0.0)),
+        rollout_tokens=int(stats.get("input_tokens", 0)) + int(stats.get("output_tokens", 0)),
+        judge_tokens=int(stats.get("judge_tokens", 0)),
+        sandbox_seconds=float(stats.get("sandbox_seconds", 0.0)),
+        verify_sandbox_seconds=float(stats.get("verify_sandbox_seconds", 0.0)),
+        token_cost=float(stats.get("cost", 0.0)),
+        total_cost=float(stats.get("total_cost", 0.0)),
+        judge_calls=int(judge.get("calls", 0)),
+        judge_failed=int(judge.get("failed", 0)),
+        stop_reason=str(stats.get("search", {}).get("stop_reason", "")),
+        seconds=seconds,
     )
-    trials: list[Trial] = []
-    pool = SandboxPool(
-        base.sandbox,
-        size=1,
-        repo_path=str(repo),
-        commit=commit,
-        image=None,
-        run_label=f"bench-search-{fixture.name}",
-        execution=ExecutionConfig(),
-    )
-    with pool:
-        for seed in seeds:
-            for label, (strategy, rollouts) in strategies(budget).items():
-                search = SearchConfig(strategy=strategy, budget=rollouts, seed=seed, **search_overrides)
-                config = base.model_copy(update={"search": search})
-                run_dir = workdir / "runs" / f"{seed}-{label.replace('@', '-')}"
-                t0 = time.perf_counter()
-                traj = run_search(task, config, run_dir, repo_path=str(repo), pool=pool)
-                seconds = time.perf_counter() - t0
-                stats = traj.stats.get("search", {})
-                trials.append(
-                    Trial(
-                        task=fixture.name,
-                        seed=seed,
-                        label=label,
-                        resolved=grader.resolved(fixture, repo, traj.patch),
-                        rollouts=float(stats.get("rollouts_spent", 0.0)),
-                        verified=bool(stats.get("verified_candidates", 0))
-                        and traj.exit_status == "submitted",
-                        exit_status=str(traj.exit_status),
-                        tokens=int(traj.stats.get("tokens", 0)),
-                        cost=float(traj.stats.get("cost", 0.0)),
-                        seconds=seconds,
-                    )
-                )
-                shutil.rmtree(run_dir, ignore_errors=True)
-    return trials
 
 
-def summarise(trials: list[Trial], budget: float) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for label, (strategy, rollouts) in strategies(budget).items():
-        rows = [t for t in trials if t.label == label]
-        resolved = sum(t.resolved for t in rows)
-        spent = [t.rollouts for t in rows]
-        out[label] = {
-            "strategy": strategy,
-            "budget_rollouts": rollouts,
-            "trials": len(rows),
-            "resolved": resolved,
-            "resolve_rate": round(resolved / len(rows), 4) if rows else 0.0,
-            "resolve_rate_ci95_wilson": wilson(resolved, len(rows)),
-            "rollouts_spent_mean": round(statistics.fmean(spent), 4) if spent else 0.0,
-            "rollouts_spent_ci95_bootstrap": bootstrap_mean(spent),
-            "stopped_on_verified_candidate": sum(t.verified for t in rows),
-            "tokens_mean": round(statistics.fmean(t.tokens for t in rows)) if rows else 0,
-            "cost_mean_usd": round(statistics.fmean(t.cost for t in rows), 6) if rows else 0.0,
-            "seconds_mean": round(statistics.fmean(t.seconds for t in rows), 3) if rows else 0.0,
-        }
-    return out
+def run_cell(plan: Plan) -> tuple[list[Trial], dict[str, Any]]:
+    """Every strategy on every trial of one cell: `single` first, then the others at its cost x budget."""
+    from simulation.difficulty import draw_rate
+
+    _setup(plan.execution)
+    started = time.perf_counter()
+    instances = []
+    for t in range(plan.trials):
+        fixture = FIXTURES[plan.tasks[t % len(plan.tasks)]]
+        instances.append((t, fixture, draw_rate(plan.cell.difficulty, str(t))))
+    trials = [_search_once(plan, fx, t, s, "single", {"budget": 1.0}) for t, fx, s in instances]
+    rollout_cost = statistics.fmean(tr.total_cost for tr in trials)
+    cap = {"budget": 3 * plan.budget, "max_cost": round(plan.budget * rollout_cost, 8)}
+    for t, fx, s in instances:
+        for strategy in ("best-of-n", "tree"):
+            trials.append(_search_once(plan, fx, t, s, strategy, cap))
+    stores = _workspace.get("stores", {})
+    info = {
+        "rollout_cost_usd": round(rollout_cost, 6),
+        "cost_cap_usd": cap["max_cost"],
+        "seconds": round(time.perf_counter() - started, 1),
+        "replay_hits": sum(s.hits for s in stores.values()),
+        "replay_misses": sum(s.misses for s in stores.values()),
+    }
+    return trials, info
 
 
-def paired(trials: list[Trial], a: str, b: str, reps: int = 2000) -> dict[str, Any]:
-    """Resolve-rate difference a − b over the same (task, seed) pairs, with a bootstrap interval."""
-    by_key: dict[tuple[str, int], dict[str, Trial]] = {}
+# -- summaries --------------------------------------------------------------------------------------------
+
+
+def strategy_summary(rows: list[Trial]) -> dict[str, Any]:
+    resolved = sum(t.resolved for t in rows)
+
+    def mean(key: str) -> float:
+        return round(statistics.fmean(getattr(t, key) for t in rows), 6) if rows else 0.0
+
+    kinds: dict[str, int] = {}
+    for t in rows:
+        kinds[t.chosen_kind] = kinds.get(t.chosen_kind, 0) + 1
+    return {
+        "trials": len(rows),
+        "resolved": resolved,
+        "resolve_rate": round(resolved / len(rows), 4) if rows else 0.0,
+        "resolve_rate_ci95_wilson": wilson(resolved, len(rows)),
+        "total_cost_usd_mean": mean("total_cost"),
+        "total_cost_usd_ci95": bootstrap_mean([t.total_cost for t in rows]),
+        "rollout_tokens_mean": round(mean("rollout_tokens")),
+        "judge_tokens_mean": round(mean("judge_tokens")),
+        "sandbox_seconds_mean": round(mean("sandbox_seconds"), 4),
+        "verify_sandbox_seconds_mean": round(mean("verify_sandbox_seconds"), 4),
+        "rollouts_mean": round(mean("rollouts"), 3),
+        "judge_calls_mean": round(mean("judge_calls"), 2),
+        "judge_failed_total": sum(t.judge_failed for t in rows),
+        "chosen": dict(sorted(kinds.items())),
+    }
+
+
+def paired(trials: list[Trial], a: str, b: str, key: str = "resolved") -> dict[str, Any]:
+    """Mean of a − b over the same trials, with a bootstrap 95% interval."""
+    by: dict[int, dict[str, Trial]] = {}
     for t in trials:
-        by_key.setdefault((t.task, t.seed), {})[t.label] = t
-    diffs = [float(v[a].resolved) - float(v[b].resolved) for v in by_key.values() if a in v and b in v]
-    mean = statistics.fmean(diffs) if diffs else 0.0
+        by.setdefault(t.trial, {})[t.label] = t
+    diffs = [float(getattr(v[a], key)) - float(getattr(v[b], key)) for v in by.values() if a in v and b in v]
     return {
-        "a": a,
-        "b": b,
         "pairs": len(diffs),
-        "rate_difference": round(mean, 4),
-        "ci95_bootstrap": bootstrap_mean(diffs, reps),
+        "mean_difference": round(statistics.fmean(diffs), 6) if diffs else 0.0,
+        "ci95_bootstrap": bootstrap_mean(diffs),
     }
 
 
-def measure_fork(fixture: Fixture, sandbox: str, repeats: int, workdir: Path) -> dict[str, Any]:
-    """Median seconds to fork a node in a warm sandbox vs a fresh sandbox + restore from the patch."""
-    from search.pool import SandboxPool
-    from sweagent.config import SandboxConfig
-    from sweagent.sandbox.base import RepoState
-    from sweagent.sandbox.factory import open_sandbox
-    from verifiers.execution import ExecutionConfig
+def verdict(diff: dict[str, Any]) -> str:
+    lo, hi = diff["ci95_bootstrap"]
+    if lo > 0:
+        return "tree wins"
+    if hi < 0:
+        return "tree loses"
+    return "no difference measured"
 
-    repo, commit = fixture.make_repo(workdir / "fork-repo")
-    config = SandboxConfig(kind=sandbox, network="none")
-    pool = SandboxPool(
-        config,
-        size=1,
-        repo_path=str(repo),
-        commit=commit,
-        image=None,
-        run_label="bench-fork",
-        execution=ExecutionConfig(),
-    )
-    warm: list[float] = []
-    fresh: list[float] = []
-    with pool:
-        slot = pool.slots[0]
-        pool.ensure(slot)
-        box = slot.sandbox
-        assert box is not None
-        root = box.snapshot()
-        # a node two stages deep: a reproduction script and an edit on top of the base commit
-        box.write_file("reproduce_issue.py", fixture.repro_right)
-        edit = fixture.right
-        box.write_file(edit.path, box.read_file(edit.path).replace(edit.old, edit.new, 1))
-        node = box.snapshot()
-        for _ in range(repeats):
-            pool.fork(slot, root)
-            seconds, how, _ = pool.fork(slot, node)
-            assert how == "warm"
-            warm.append(seconds)
-        portable = RepoState(base_commit=node.base_commit, patch=node.patch)  # no tree id: a new sandbox
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            other = open_sandbox(pool.config, repo_path=str(repo), commit=commit, run_label="bench-fork")
-            try:
-                other.restore(portable)
-                fresh.append(time.perf_counter() - t0)
-                assert "reproduce_issue.py" in other.run("ls").output
-            finally:
-                other.close()
-    w, f = statistics.median(warm), statistics.median(fresh)
+
+def cell_report(cell: Cell, trials: list[Trial], info: dict[str, Any]) -> dict[str, Any]:
+    rows = [t for t in trials if t.cell == cell.name]
+    rate = paired(rows, "tree", "best-of-n")
     return {
-        "sandbox": sandbox,
-        "repeats": repeats,
-        "warm_fork_ms_median": round(w * 1000, 2),
-        "fresh_sandbox_and_restore_ms_median": round(f * 1000, 2),
-        "speedup": round(f / w, 1) if w else None,
-        "target": ">= 4x",
-        "target_met": bool(w and f / w >= 4),
+        "cell": {"auc": cell.auc, "repro_detectable": cell.repro_detectable, "difficulty": cell.difficulty},
+        "mean_solve_rate": round(statistics.fmean(t.solve_rate for t in rows if t.label == "single"), 4),
+        "budget": info,
+        "strategies": {s: strategy_summary([t for t in rows if t.label == s]) for s in STRATEGIES},
+        "tree_minus_best_of_n": {
+            "resolve_rate": rate,
+            "total_cost_usd": paired(rows, "tree", "best-of-n", "total_cost"),
+            "sandbox_seconds": paired(rows, "tree", "best-of-n", "sandbox_seconds"),
+            "judge_tokens": paired(rows, "tree", "best-of-n", "judge_tokens"),
+        },
+        "verdict": verdict(rate),
     }
+
+
+# -- the command ------------------------------------------------------------------------------------------
+
+
+def _floats(text: str, option: str, lo: float, hi: float) -> list[float]:
+    try:
+        values = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise UserError(f"{option}: write comma-separated numbers, e.g. 0.6,0.8") from None
+    if not values or any(not lo <= v <= hi for v in values):
+        raise UserError(f"{option}: every value must be within [{lo:g}, {hi:g}]")
+    return values
 
 
 def parse_sets(items: tuple[str, ...]) -> dict[str, Any]:
     """`KEY=VALUE` search overrides (values read as YAML), checked against SearchConfig."""
+    from search.config import SearchConfig
+
     out: dict[str, Any] = {}
+    fixed = ("strategy", "budget", "seed", "max_cost", "sandbox_price")
     for item in items:
         key, sep, raw = item.partition("=")
-        if not sep or key not in SearchConfig.model_fields or key in ("strategy", "budget", "seed"):
-            raise UserError(
-                f"--set {item}: write KEY=VALUE with KEY a search setting other than strategy/budget/seed"
-            )
+        if not sep or key not in SearchConfig.model_fields or key in fixed:
+            raise UserError(f"--set {item}: write KEY=VALUE with KEY a search setting other than {', '.join(fixed)}")
         out[key] = yaml.safe_load(raw)
     try:
         SearchConfig(**out)
@@ -269,153 +355,252 @@ def parse_sets(items: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-@click.command("search")
-@click.option("--seeds", default=10, show_default=True, help="seeds per task")
-@click.option(
-    "--budget", default=8.0, show_default=True, help="rollouts for best-of-n and tree (tree also at half)"
+SIM_OPTIONS = (
+    "process_auc",
+    "judge_consistency",
+    "judge_failure",
+    "judge_logprobs",
+    "incomplete_rate",
+    "regression_share",
+    "loc_penalty",
+    "wrong_loc_patch",
+    "skill",
+    "p_crash",
 )
+
+
+@click.command("search")
+@click.option("--auc", "aucs", default="0.65,0.795,0.95", show_default=True, help="reward-model AUCs (grid axis)")
+@click.option(
+    "--repro-detectable",
+    "detectables",
+    default="0.2,0.8",
+    show_default=True,
+    help="shares of wrong reproductions that do not reproduce on the base (grid axis)",
+)
+@click.option(
+    "--difficulty",
+    "difficulties",
+    default="hard,medium,easy",
+    show_default=True,
+    help=f"solve-rate bands of Verified: {', '.join(BANDS)} (grid axis)",
+)
+@click.option("--trials", default=40, show_default=True, help="simulated instances per cell")
+@click.option("--budget", default=4.0, show_default=True, help="cost cap, in mean single-rollout costs")
 @click.option("--tasks", default=",".join(FIXTURES), show_default=True, help="fixture tasks, comma-separated")
 @click.option(
-    "--sandbox",
-    type=click.Choice(["docker", "local"]),
-    default="docker",
+    "--execution",
+    type=click.Choice(["replay", "docker", "local"]),
+    default="replay",
     show_default=True,
-    help="sandbox of the many-seed loop",
+    help="replay: real host runs, stored and replayed; docker/local: every command run",
 )
+@click.option("--workers", default=2, show_default=True, help="cells run at once (processes)")
+@click.option("--process-auc", type=float, default=None, help="AUC on reproductions/localisations (default: --auc)")
+@click.option("--judge-consistency", type=float, default=0.5, show_default=True)
+@click.option("--judge-failure", type=float, default=0.0, show_default=True, help="share of judge calls with no verdict")
+@click.option("--judge-logprobs/--no-judge-logprobs", default=True, show_default=True)
+@click.option("--incomplete-rate", type=float, default=0.25, show_default=True)
+@click.option("--regression-share", type=float, default=0.5, show_default=True)
+@click.option("--loc-penalty", type=float, default=0.5, show_default=True)
+@click.option("--wrong-loc-patch", type=float, default=0.1, show_default=True)
+@click.option("--skill", type=float, default=0.0, show_default=True, help="logit shift over the solve rate")
+@click.option("--p-crash", type=float, default=0.0, show_default=True)
+@click.option("--price-input", type=float, default=3e-6, show_default=True, help="USD per input token")
+@click.option("--price-output", type=float, default=15e-6, show_default=True, help="USD per output token")
 @click.option(
-    "--fork-sandbox", type=click.Choice(["docker", "local", "none"]), default="docker", show_default=True
+    "--sandbox-price",
+    type=float,
+    default=2.74e-5,
+    show_default=True,
+    help="USD per sandbox-second (a 2-vCPU, 4-GB Fargate task's on-demand price)",
 )
+@click.option("--set", "search_set", multiple=True, metavar="KEY=VALUE", help="search setting, e.g. exploration=0.1")
+@click.option("--fork-sandbox", type=click.Choice(["docker", "local", "none"]), default="none", show_default=True)
 @click.option("--fork-repeats", default=5, show_default=True)
-@click.option("--workers", default=3, show_default=True, help="tasks run at once (one warm sandbox each)")
-@click.option("--p-reproduce", default=0.5, show_default=True, type=float)
-@click.option("--p-localize", default=0.5, show_default=True, type=float, help="given a right reproduction")
-@click.option(
-    "--p-localize-no-repro", default=0.25, show_default=True, type=float, help="given a wrong reproduction"
-)
-@click.option(
-    "--p-patch", default=0.3, show_default=True, type=float, help="right edit, given a right localisation"
-)
-@click.option(
-    "--p-incomplete",
-    default=0.2,
-    show_default=True,
-    type=float,
-    help="edit that passes the issue's example only",
-)
-@click.option("--p-patch-wrong-loc", default=0.05, show_default=True, type=float)
-@click.option(
-    "--rm-signal",
-    default=1.5,
-    show_default=True,
-    type=float,
-    help="reward-model logit when the work is right",
-)
-@click.option("--rm-noise", default=1.0, show_default=True, type=float, help="reward-model logit noise (std)")
-@click.option(
-    "--p-crash", default=0.0, show_default=True, type=float, help="chance a stage's model call fails"
-)
-@click.option("--parallel", default=1, show_default=True, help="expansions at once within a search")
-@click.option(
-    "--set",
-    "search_set",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="search config override, e.g. exploration=0.1",
-)
 @click.option("--output", type=click.Path(dir_okay=False), help="also write the JSON here")
 def bench_search(**opts: Any) -> None:
-    """single vs best-of-N vs tree at equal budgets on fixture tasks; prints JSON."""
+    """Tree vs best-of-N at equal cost over AUC x detectability x difficulty; prints JSON."""
     names = [n.strip() for n in opts["tasks"].split(",") if n.strip()]
     unknown = [n for n in names if n not in FIXTURES]
     if unknown or not names:
-        raise UserError(
-            f"unknown fixture task(s) {', '.join(unknown) or '(none)'}: choose from {', '.join(FIXTURES)}"
-        )
-    if opts["seeds"] < 1 or opts["budget"] < 1:
-        raise UserError("--seeds and --budget must be at least 1")
-    from search.stochastic import StochasticParams  # imports litellm: after the cheap checks
+        raise UserError(f"unknown fixture task(s) {', '.join(unknown) or '(none)'}: choose from {', '.join(FIXTURES)}")
+    aucs = _floats(opts["aucs"], "--auc", 0.5, 0.999)
+    detectables = _floats(opts["detectables"], "--repro-detectable", 0.0, 1.0)
+    bands = [b.strip() for b in opts["difficulties"].split(",") if b.strip()]
+    if not bands or any(b not in BANDS for b in bands):
+        raise UserError(f"--difficulty: choose from {', '.join(BANDS)}")
+    if opts["trials"] < 2 or opts["budget"] < 1:
+        raise UserError("--trials must be at least 2 and --budget at least 1")
+    from simulation.model import SimParams
 
+    sim = {k: opts[k] for k in SIM_OPTIONS}
     try:
-        params = StochasticParams(**{k: opts[k] for k in StochasticParams.model_fields})
+        SimParams(**sim)
     except ValidationError as exc:
         first = exc.errors()[0]
-        option = "--" + str(first["loc"][0]).replace("_", "-")
-        raise UserError(f"{option}: {first['msg'].lower()}") from None
-    if opts["sandbox"] == "docker" or opts["fork_sandbox"] == "docker":
+        raise UserError(f"--{str(first['loc'][0]).replace('_', '-')}: {first['msg'].lower()}") from None
+    if opts["execution"] == "docker" or opts["fork_sandbox"] == "docker":
         from sweagent.sandbox.docker_sandbox import docker_client
 
         docker_client()  # one clear line when Docker is unavailable
-    started = time.perf_counter()
-    seeds = list(range(opts["seeds"]))
-    grader = Grader()
-    overrides = {"parallel": opts["parallel"], **parse_sets(opts["search_set"])}
-    workdir = Path(tempfile.mkdtemp(prefix="swe-ttc-bench-search-"))
-    trials: list[Trial] = []
-    lock = threading.Lock()
-    try:
-
-        def one(name: str) -> None:
-            rows = run_task(
-                FIXTURES[name],
-                params,
-                seeds,
-                opts["budget"],
-                opts["sandbox"],
-                workdir / name,
-                grader,
-                overrides,
-            )
-            with lock:
-                trials.extend(rows)
-
-        with ThreadPoolExecutor(max_workers=max(1, opts["workers"])) as executor:
-            for future in [executor.submit(one, n) for n in names]:
-                future.result()
-        loop_seconds = time.perf_counter() - started
-        fork = (
-            {"skipped": True}
-            if opts["fork_sandbox"] == "none"
-            else measure_fork(FIXTURES[names[0]], opts["fork_sandbox"], opts["fork_repeats"], workdir)
+    overrides = parse_sets(opts["search_set"])
+    cells = [Cell(a, d, b) for b, a, d in product(bands, aucs, detectables)]
+    plans = [
+        Plan(
+            cell=c,
+            params=sim,
+            trials=opts["trials"],
+            tasks=names,
+            budget=opts["budget"],
+            execution=opts["execution"],
+            sandbox_price=opts["sandbox_price"],
+            price=(opts["price_input"], opts["price_output"]),
+            overrides=overrides,
         )
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    budget = opts["budget"]
-    half = budget / 2
-    summary = summarise(trials, budget)
-    bon, tree, tree_half = f"best-of-n@{budget:g}", f"tree@{budget:g}", f"tree@{half:g}"
-    same = paired(trials, tree, bon)
-    halfcmp = paired(trials, tree_half, bon)
-    report = {
-        "bench": "search",
-        "settings": {
-            "tasks": names,
-            "seeds": len(seeds),
-            "budget_rollouts": budget,
-            "rollout": "reproduce + localize + patch; one stage expansion = 1/3 rollout",
-            "loop_sandbox": opts["sandbox"],
-            "parallel": opts["parallel"],
-            "model": params.model_dump(),
-        },
-        "strategies": summary,
-        "comparisons": {
-            "tree_vs_best_of_n_same_budget": {
-                **same,
-                "target": "tree resolves at least as many",
-                "target_met": summary[tree]["resolved"] >= summary[bon]["resolved"],
-            },
-            "tree_half_budget_vs_best_of_n": {
-                **halfcmp,
-                "target": "tree at half the budget reaches best-of-n's rate",
-                "target_met": summary[tree_half]["resolved"] >= summary[bon]["resolved"],
-            },
-            "rollouts_spent_tree_over_best_of_n": round(
-                summary[tree]["rollouts_spent_mean"] / max(summary[bon]["rollouts_spent_mean"], 1e-9), 3
-            ),
-        },
-        "fork": fork,
-        "seconds": {"loop": round(loop_seconds, 1), "total": round(time.perf_counter() - started, 1)},
-    }
-    text = json.dumps(report, indent=2)
+        for c in cells
+    ]
+    started = time.perf_counter()
+    results: list[tuple[list[Trial], dict[str, Any]]] = []
+    workers = max(1, min(opts["workers"], len(plans)))
+    if workers == 1:
+        try:
+            results = [run_cell(p) for p in plans]
+        finally:
+            _close_workspace()
+    else:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_quiet) as pool:
+            results = list(pool.map(run_cell, plans))
+    report = build_report(opts, names, cells, results, sim)
+    if opts["fork_sandbox"] != "none":
+        report["fork"] = measure_fork(FIXTURES[names[0]], opts["fork_sandbox"], opts["fork_repeats"])
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    text = json.dumps(report, indent=1)
     if opts.get("output"):
         Path(opts["output"]).write_text(text + "\n")
     click.echo(text)
+
+
+def _quiet() -> None:
+    import atexit
+    import logging
+
+    logging.getLogger("LiteLLM").setLevel(logging.ERROR)
+    atexit.register(_close_workspace)
+
+
+def build_report(
+    opts: dict[str, Any],
+    names: list[str],
+    cells: list[Cell],
+    results: list[tuple[list[Trial], dict[str, Any]]],
+    sim: dict[str, Any],
+) -> dict[str, Any]:
+    from simulation.model import DEFAULT_AUC, PUBLISHED_VERIFIER_ACCURACY
+
+    grid = [cell_report(c, trials, info) for c, (trials, info) in zip(cells, results, strict=True)]
+    every = [t for trials, _ in results for t in trials]
+    pooled = {t.label: [] for t in every}  # type: dict[str, list[Trial]]
+    for t in every:
+        pooled[t.label].append(t)
+    diffs: list[float] = []
+    for trials, _ in results:
+        by: dict[int, dict[str, Trial]] = {}
+        for t in trials:
+            by.setdefault(t.trial, {})[t.label] = t
+        diffs += [float(v["tree"].resolved) - float(v["best-of-n"].resolved) for v in by.values()]
+    verdicts = [g["verdict"] for g in grid]
+    return {
+        "bench": "search",
+        "settings": {
+            "tasks": names,
+            "trials_per_cell": opts["trials"],
+            "budget": f"{opts['budget']:g} x the mean total cost of one single rollout in the cell",
+            "execution": (
+                "replay: each command run for real on the host once per repository state, then replayed "
+                "with its measured duration (simulation.replay)"
+                if opts["execution"] == "replay"
+                else f"{opts['execution']}: every command run"
+            ),
+            "grid": {
+                "auc": sorted({c.auc for c in cells}),
+                "repro_detectable": sorted({c.repro_detectable for c in cells}),
+                "difficulty": list(dict.fromkeys(c.difficulty for c in cells)),
+            },
+            "simulation": sim,
+            "default_auc": f"{DEFAULT_AUC} (published patch-verifier accuracy {PUBLISHED_VERIFIER_ACCURACY} -> AUC)",
+            "prices": {
+                "input_token_usd": opts["price_input"],
+                "output_token_usd": opts["price_output"],
+                "sandbox_second_usd": opts["sandbox_price"],
+            },
+            "search_overrides": parse_sets(opts["search_set"]),
+        },
+        "headline": {
+            "cells": len(grid),
+            "tree_wins": verdicts.count("tree wins"),
+            "tree_loses": verdicts.count("tree loses"),
+            "no_difference_measured": verdicts.count("no difference measured"),
+            "pooled_tree_minus_best_of_n": {
+                "pairs": len(diffs),
+                "mean_difference": round(statistics.fmean(diffs), 4) if diffs else 0.0,
+                "ci95_bootstrap": bootstrap_mean(diffs),
+            },
+            "pooled": {label: strategy_summary(rows) for label, rows in pooled.items()},
+        },
+        "grid": grid,
+        "trials": [asdict(t) for t in every] if opts.get("output") else None,
+    }
+
+
+def measure_fork(fixture: Fixture, sandbox: str, repeats: int) -> dict[str, Any]:
+    """Median seconds to fork a node in a warm sandbox vs a fresh sandbox + restore from the patch."""
+    from search.pool import SandboxPool
+    from sweagent.config import SandboxConfig
+    from sweagent.sandbox.base import RepoState
+    from sweagent.sandbox.factory import open_sandbox
+    from verifiers.execution import ExecutionConfig
+
+    workdir = Path(tempfile.mkdtemp(prefix="swe-ttc-bench-fork-"))
+    try:
+        repo, commit = fixture.make_repo(workdir / "fork-repo")
+        config = SandboxConfig(kind=sandbox, network="none")
+        pool = SandboxPool(
+            config, size=1, repo_path=str(repo), commit=commit, image=None, run_label="bench-fork", execution=ExecutionConfig()
+        )
+        warm: list[float] = []
+        fresh: list[float] = []
+        with pool:
+            slot = pool.slots[0]
+            pool.ensure(slot)
+            box = slot.sandbox
+            assert box is not None
+            root = box.snapshot()
+            box.write_file("reproduce_issue.py", fixture.repro_right)
+            edit = fixture.right
+            box.write_file(edit.path, box.read_file(edit.path).replace(edit.old, edit.new, 1))
+            node = box.snapshot()
+            for _ in range(repeats):
+                pool.fork(slot, root)
+                seconds, how, _ = pool.fork(slot, node)
+                assert how == "warm"
+                warm.append(seconds)
+            portable = RepoState(base_commit=node.base_commit, patch=node.patch)
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                other = open_sandbox(pool.config, repo_path=str(repo), commit=commit, run_label="bench-fork")
+                try:
+                    other.restore(portable)
+                    fresh.append(time.perf_counter() - t0)
+                finally:
+                    other.close()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    w, f = statistics.median(warm), statistics.median(fresh)
+    return {
+        "sandbox": sandbox,
+        "repeats": repeats,
+        "warm_fork_ms_median": round(w * 1000, 2),
+        "fresh_sandbox_and_restore_ms_median": round(f * 1000, 2),
+        "speedup": round(f / w, 1) if w else None,
+    }

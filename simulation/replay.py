@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from sweagent.sandbox.shell import quote
 VIRTUAL_WORKDIR = "/testbed"
 VIRTUAL_SCRATCH = "/tmp/swe-ttc-scratch"
 _INTERNAL = ".swe_ttc"  # the local sandbox's own temp files in its scratch folder
+_SCRATCH_PATH = re.compile(re.escape(VIRTUAL_SCRATCH) + r"/[^\s'\"<>|;&]+")
 
 
 @dataclass
@@ -44,8 +46,9 @@ class Outcome:
     duration: float
     timed_out: bool
     files: Files
-    scratch: dict[str, bytes]
+    scratch: dict[str, bytes | None]  # what the command changed in the scratch folder (None: removed)
     cwd: str
+    named: list[str] = field(default_factory=list)  # the scratch paths the command named, in order
 
 
 @dataclass
@@ -121,6 +124,26 @@ class ReplaySandbox(Sandbox):
     def _state_key(self) -> str:
         return f"{_digest(self.files)}|{_digest(self.outside)}|{self.cwd}"
 
+    def _named(self, command: str) -> list[str]:
+        """The scratch paths a command names, in order of first appearance."""
+        return list(dict.fromkeys(_SCRATCH_PATH.findall(command)))
+
+    def _run_key(self, command: str, timeout: float | None) -> str:
+        """What a command's result depends on: the repository, the scratch files it names, the cwd.
+
+        A named scratch path counts by its content (or as absent), not its name: verifiers name their
+        files at random. Scratch files a command does not name (earlier candidates' patch files) cannot
+        change its result; keying on them, or on names, would make every state new."""
+        for i, path in enumerate(self._named(command)):
+            data = self.outside.get(path)
+            if data is not None:
+                tag = hashlib.sha256(data).hexdigest()[:16]
+            else:
+                prefix = path.rstrip("/") + "/"
+                tag = "folder" if any(p.startswith(prefix) for p in self.outside) else "absent"
+            command = command.replace(path, f"<scratch {i}: {tag}>")
+        return hashlib.sha256(f"{_digest(self.files)}|{self.cwd}\n{timeout}\n{command}".encode()).hexdigest()
+
     def _materialise(self) -> None:
         """Make the host clone hold this sandbox's state (files, scratch folder, working directory)."""
         key = self._state_key()
@@ -170,7 +193,8 @@ class ReplaySandbox(Sandbox):
 
     # -- the Sandbox interface -------------------------------------------------------------------------
     def run(self, command: str, timeout: float | None = None) -> CommandResult:
-        key = hashlib.sha256(f"{self._state_key()}\n{timeout}\n{command}".encode()).hexdigest()
+        key = self._run_key(command, timeout)
+        named = self._named(command)
         with self.store.lock:
             outcome = self.store.runs.get(key)
         if outcome is None:
@@ -178,8 +202,17 @@ class ReplaySandbox(Sandbox):
             self._materialise()
             result = self.real.run(self._to_real(command), timeout)
             files, scratch, cwd = self._read_back()
+            changed: dict[str, bytes | None] = {p: d for p, d in scratch.items() if self.outside.get(p) != d}
+            changed.update({p: None for p in self.outside if p not in scratch})
             outcome = Outcome(
-                self._to_virtual(result.output), result.exit_code, result.duration, result.timed_out, files, scratch, cwd
+                self._to_virtual(result.output),
+                result.exit_code,
+                result.duration,
+                result.timed_out,
+                files,
+                changed,
+                cwd,
+                named,
             )
             with self.store.lock:
                 self.store.runs[key] = outcome
@@ -190,7 +223,18 @@ class ReplaySandbox(Sandbox):
         else:
             with self.store.lock:
                 self.store.hits += 1
-            self.files, self.outside, self.cwd = dict(outcome.files), dict(outcome.scratch), outcome.cwd
+            self.files, self.cwd = dict(outcome.files), outcome.cwd
+            renamed = dict(zip(outcome.named, named, strict=False))
+            for path, data in outcome.scratch.items():
+                path = renamed.get(path, path)
+                if data is None:
+                    self.outside.pop(path, None)
+                else:
+                    self.outside[path] = data
+            output = outcome.output
+            for old, new in renamed.items():
+                output = output.replace(old, new)
+            outcome = Outcome(output, outcome.exit_code, outcome.duration, outcome.timed_out, {}, {}, outcome.cwd)
         return CommandResult(
             command=command,
             output=outcome.output,
