@@ -77,7 +77,11 @@ class Fixture:
         return self.edits["right"]
 
     def gold_patch(self) -> str:
-        edit = self.right
+        return self.patch_for("right")
+
+    def patch_for(self, kind: str) -> str:
+        """The unified diff of one of the fixture's edits."""
+        edit = self.edits[kind]
         before = self.files[edit.path]
         after = before.replace(edit.old, edit.new, 1)
         return "".join(

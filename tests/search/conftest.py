@@ -4,20 +4,33 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from search.config import SearchConfig
-from search.fixtures import FIXTURES, Fixture
-from search.stochastic import StochasticParams, register_stochastic
+from simulation.model import SimParams, register_instance
+from simulation.tasks import FIXTURES, Fixture
 from sweagent.config import RunConfig
 from sweagent.task import Task
 
-ALWAYS_RIGHT = StochasticParams(
-    p_reproduce=1, p_localize=1, p_patch=1, p_incomplete=0, rm_noise=0.0, rm_signal=3.0
-)
+
+
+@dataclass(frozen=True)
+class Simulated:
+    """Simulation knobs and the instance's solve rate."""
+
+    params: SimParams = field(default_factory=SimParams)
+    solve_rate: float = 0.5
+
+    def model_copy(self, update: dict[str, Any]) -> Simulated:
+        return Simulated(self.params.model_copy(update=update), self.solve_rate)
+
+
+# With a solve rate of 1 every stage succeeds; a near-perfect judge clears the early-stop bar.
+ALWAYS_RIGHT = Simulated(SimParams(auc=0.9999), solve_rate=1.0)
 _names = itertools.count()
 
 
@@ -29,10 +42,11 @@ def median_repo(tmp_path_factory) -> tuple[Fixture, Path, Task]:
 
 
 def search_config(
-    fixture: Fixture, params: StochasticParams, sandbox: str = "docker", **search: Any
+    fixture: Fixture, sim: Simulated | SimParams, sandbox: str = "docker", **search: Any
 ) -> RunConfig:
-    """A run config for the simulated model (a fresh provider name per call: parameters differ)."""
-    model = register_stochastic(f"test-{next(_names)}", fixture, params)
+    """A run config for the simulated model (a fresh instance name per call: parameters differ)."""
+    sim = sim if isinstance(sim, Simulated) else Simulated(sim)
+    model = register_instance(f"test-{next(_names)}", fixture, sim.params, sim.solve_rate)
     return RunConfig.model_validate(
         {
             "model": {"name": model, "cost_limit": 0},

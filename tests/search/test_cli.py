@@ -7,6 +7,7 @@ import shutil
 import subprocess
 
 import networkx as nx
+import pytest
 
 from search.tree import SearchTree
 from tests.helpers.cli import example_tests_pass, run_cli
@@ -54,36 +55,40 @@ def test_solve_rejects_a_bad_budget_in_one_line(tmp_path):
     assert len(err.splitlines()) == 1 and err.startswith("error: ") and "search.budget" in err, err
 
 
-def test_bench_search_tiny_configuration(base_image):
-    proc = run_cli(
-        "bench",
-        "search",
-        "--seeds",
-        "1",
-        "--budget",
-        "1",
-        "--tasks",
-        "slugify",
-        "--fork-repeats",
-        "1",
-        "--workers",
-        "1",
-    )
+def test_bench_search_one_cell_reports_cost_and_a_paired_verdict(tmp_path):
+    out = tmp_path / "grid.json"
+    args = ["--auc", "0.9", "--repro-detectable", "0.5", "--difficulty", "easy", "--trials", "2"]
+    proc = run_cli("bench", "search", *args, "--tasks", "slugify", "--workers", "1", "--output", str(out))
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(proc.stdout)
-    labels = {"single@1", "best-of-n@1", "tree@1", "best-of-n@0.5", "tree@0.5"}
-    assert set(report["strategies"]) == labels
-    for row in report["strategies"].values():
-        assert row["trials"] == 1 and 0 < row["rollouts_spent_mean"] <= row["budget_rollouts"]
+    assert report["settings"]["execution"].startswith("replay")
+    (cell,) = report["grid"]
+    assert cell["cell"] == {"auc": 0.9, "repro_detectable": 0.5, "difficulty": "easy"}
+    assert set(cell["strategies"]) == {"single", "best-of-n", "tree"}
+    for row in cell["strategies"].values():
+        assert row["trials"] == 2
         lo, hi = row["resolve_rate_ci95_wilson"]
         assert lo <= row["resolve_rate"] <= hi
-    fork = report["fork"]
-    assert fork["sandbox"] == "docker" and fork["warm_fork_ms_median"] > 0
-    assert (
-        abs(fork["speedup"] - fork["fresh_sandbox_and_restore_ms_median"] / fork["warm_fork_ms_median"]) < 0.2
-    )
+        # cost counted in full: the agent's and the judge's tokens, and sandbox-seconds
+        assert row["rollout_tokens_mean"] > 0 and row["judge_tokens_mean"] > 0
+        assert row["sandbox_seconds_mean"] > 0 and row["total_cost_usd_mean"] > 0
+    cap = cell["budget"]["cost_cap_usd"]
+    assert cap == pytest.approx(4 * cell["budget"]["rollout_cost_usd"], rel=1e-3)
+    diff = cell["tree_minus_best_of_n"]["resolve_rate"]
+    assert diff["pairs"] == 2 and cell["verdict"] in ("tree wins", "tree loses", "no difference measured")
+    trials = json.loads(out.read_text())["trials"]
+    assert {t["label"] for t in trials} == {"single", "best-of-n", "tree"}
+    # nobody spends much past the common cap: at most one expansion's worth
+    assert all(t["total_cost"] <= cap * 1.5 for t in trials if t["label"] != "single")
 
 
-def test_bench_search_rejects_unknown_tasks():
-    proc = run_cli("bench", "search", "--tasks", "nope")
-    assert proc.returncode != 0 and proc.stderr.strip().startswith("error: unknown fixture task")
+def test_bench_search_rejects_bad_input_in_one_line():
+    for args, message in [
+        (["--tasks", "nope"], "error: unknown fixture task"),
+        (["--auc", "0.3"], "error: --auc"),
+        (["--difficulty", "impossible"], "error: --difficulty"),
+        (["--incomplete-rate", "2"], "error: --incomplete-rate"),
+    ]:
+        proc = run_cli("bench", "search", *args)
+        err = proc.stderr.strip()
+        assert proc.returncode != 0 and err.startswith(message) and len(err.splitlines()) == 1, err

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from collections import Counter
 
+import pytest
+
 from search.config import SearchConfig
 from search.policy import backup, candidate_reward, chain_pick, is_verified, node_reward, pick
 from search.tree import Artifacts, Node, SearchTree
@@ -198,3 +200,21 @@ def test_the_root_keeps_trying_reproductions_until_one_works():
     backup(tree, cfg)
     assert "no reproduction yet" not in pick(tree, cfg, 3, Counter()).reason
     assert lo.value < first.value
+
+
+def test_edit_step_rewards_feed_the_node_values_the_allocation_uses():
+    cfg = SearchConfig(strategy="tree")
+    tree = new_tree()
+    r = repro(tree, "n0", True, 0.8)
+    clean, broken = loc(tree, r.id, 0.8), loc(tree, r.id, 0.8)
+    good = patch(tree, clean.id, True, 0.8)
+    bad = patch(tree, broken.id, True, 0.8)
+    good.step_rewards = [{"step": 1, "path": "a.py", "value": 0.5}]
+    # an edit that left an undefined name, then one that changed nothing about it
+    bad.step_rewards = [{"step": 1, "path": "a.py", "value": 0.08}, {"step": 2, "path": "a.py", "value": 0.5}]
+    backup(tree, cfg)
+    assert node_reward(good, cfg) == pytest.approx(0.5 + 0.5 * 0.8)
+    assert node_reward(bad, cfg) == pytest.approx(0.5 + 0.5 * 0.8 * (2 * (0.08 + 0.5) / 2))
+    assert bad.value < good.value and broken.value < clean.value
+    picked = pick(tree, cfg, 6, Counter())
+    assert picked is not None and picked.node_id != broken.id

@@ -7,10 +7,10 @@ import uuid
 
 import networkx as nx
 
-from search.fixtures import Grader
 from search.runner import run_search
-from search.stochastic import StochasticParams
 from search.tree import SearchTree
+from simulation.model import SimParams
+from simulation.tasks import Grader
 from sweagent.trajectory import Trajectory
 from tests.search.conftest import ALWAYS_RIGHT, search_config
 
@@ -119,7 +119,7 @@ def test_parallel_expansions_use_separate_warm_sandboxes(median_repo, base_image
 
 
 def test_the_search_never_sees_hidden_fields(median_repo, base_image, run_dir):
-    from search.stochastic import record_prompts
+    from simulation.model import record_prompts
 
     fixture, repo, task = median_repo
     sentinels = {f: f"SENTINEL-{f}-{uuid.uuid4().hex}" for f in ("patch", "test_patch", "eval_script")}
@@ -131,7 +131,7 @@ def test_the_search_never_sees_hidden_fields(median_repo, base_image, run_dir):
         }
     )
     needles = [*sentinels.values(), secret.FAIL_TO_PASS[0], secret.PASS_TO_PASS[0]]
-    params = StochasticParams(p_reproduce=1, p_localize=0.5, p_patch=0.5)  # a few branches, judge calls
+    params = SimParams()  # a few branches, judge calls
     config = search_config(fixture, params, strategy="tree", budget=2)
     run = run_dir("noleak")
     prompts = record_prompts(True)
@@ -154,7 +154,7 @@ def test_the_search_never_sees_hidden_fields(median_repo, base_image, run_dir):
 def test_tree_json_round_trips(median_repo, base_image, run_dir):
     fixture, repo, task = median_repo
     run = run_dir("roundtrip")
-    config = search_config(fixture, StochasticParams(), strategy="tree", budget=1, seed=5)
+    config = search_config(fixture, SimParams(), strategy="tree", budget=1, seed=5)
     run_search(task, config, run, repo_path=str(repo))
     path = run / task.instance_id / "tree.json"
     data = json.loads(path.read_text())
@@ -177,7 +177,7 @@ def test_token_cap_stops_the_search_and_reports_what_it_spent(median_repo, base_
 
 def test_the_same_seed_gives_the_same_search(median_repo, base_image, run_dir):
     fixture, repo, task = median_repo
-    config = search_config(fixture, StochasticParams(), strategy="tree", budget=2, seed=3)
+    config = search_config(fixture, SimParams(), strategy="tree", budget=2, seed=3)
 
     def outline(name):
         run_search(task, config, run_dir(name), repo_path=str(repo))
