@@ -40,7 +40,9 @@ class SearchConfig(BaseModel):
         0, ge=0, description="stop starting expansions past this many tokens (0 = no cap)"
     )
     max_cost: float = Field(
-        0.0, ge=0, description="stop starting expansions past this USD spend, tokens and sandbox time (0 = no cap)"
+        0.0,
+        ge=0,
+        description="stop starting expansions past this USD spend, tokens and sandbox time (0 = no cap)",
     )
     max_sandbox_seconds: float = Field(
         0.0, ge=0, description="stop starting expansions past this many sandbox-seconds (0 = no cap)"

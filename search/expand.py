@@ -157,9 +157,12 @@ def _run_stage(job: Job, sandbox: Sandbox, ctx: SearchContext, exp: Expansion) -
     exp.cost = float(stats.get("cost", 0.0))
     watch = next((t for t in tools if isinstance(t, StaticWatch)), None)
     if watch is not None:
-        exp_steps = [i for i, st in enumerate(traj.steps) if st.action is not None and st.action.tool == "editor"]
+        exp_steps = [
+            i for i, st in enumerate(traj.steps) if st.action is not None and st.action.tool == "editor"
+        ]
         job.step_rewards = [
-            {**r, "step": exp_steps[r["step"] - 1] if r["step"] <= len(exp_steps) else None} for r in watch.rewards
+            {**r, "step": exp_steps[r["step"] - 1] if r["step"] <= len(exp_steps) else None}
+            for r in watch.rewards
         ]
     return traj
 

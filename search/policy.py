@@ -61,7 +61,6 @@ from search.config import SearchConfig
 from search.stages import ROOT, next_stage, stages_to_candidate
 from search.tree import Node, SearchTree
 
-
 NEUTRAL = 0.5  # the prior for evidence nobody gave (a judge that is off, or failed: see judge_failed)
 
 

@@ -22,7 +22,6 @@ from sweagent.sandbox.shell import quote
 from verifiers.cache import ResultCache
 from verifiers.execution import ExecutionConfig, ExecutionVerifier
 
-
 Opener = Callable[..., Sandbox]  # `open_sandbox`'s shape: (config, *, repo_path, commit, image, run_label)
 
 

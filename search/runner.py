@@ -197,7 +197,15 @@ class Searcher:
 def spent(tree: SearchTree, cfg: SearchConfig) -> dict[str, float]:
     """Everything the search has spent: tokens (agent and judge), sandbox-seconds, USD (both)."""
     out = dict.fromkeys(
-        ("tokens", "rollout_tokens", "judge_tokens", "token_cost", "steps", "sandbox_seconds", "verify_seconds"),
+        (
+            "tokens",
+            "rollout_tokens",
+            "judge_tokens",
+            "token_cost",
+            "steps",
+            "sandbox_seconds",
+            "verify_seconds",
+        ),
         0.0,
     )
     for n in tree.nodes():

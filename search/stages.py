@@ -106,7 +106,9 @@ def _read_or_none(sandbox: Sandbox, path: str) -> str | None:
 def stage_tools(command_timeout: float | None) -> list[Tool]:
     """The default tools with the stage `submit` in place of the rollout one, the editor watched."""
     tools = [
-        StaticWatch(t) if t.name == "editor" else t for t in default_tools(command_timeout) if t.name != "submit"
+        StaticWatch(t) if t.name == "editor" else t
+        for t in default_tools(command_timeout)
+        if t.name != "submit"
     ]
     return [*tools, StageSubmitTool()]
 

@@ -35,7 +35,7 @@ import shutil
 import statistics
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from itertools import product
 from pathlib import Path
@@ -161,7 +161,14 @@ def _setup(execution: str) -> dict[str, Any]:
         )
     _workspace.clear()
     _workspace.update(
-        {"execution": execution, "root": root, "repos": repos, "pools": pools, "grader": Grader(), "stores": stores}
+        {
+            "execution": execution,
+            "root": root,
+            "repos": repos,
+            "pools": pools,
+            "grader": Grader(),
+            "stores": stores,
+        }
     )
     return _workspace
 
@@ -189,7 +196,9 @@ def _search_once(
     instance = f"{fixture.name}-{plan.cell.difficulty}-{trial}"
     params = SimParams(**plan.params, auc=plan.cell.auc, repro_detectable=plan.cell.repro_detectable)
     model = register_instance(instance, fixture, params, solve_rate, plan.price)
-    cfg = SearchConfig(strategy=strategy, seed=trial, sandbox_price=plan.sandbox_price, **{**plan.overrides, **search})
+    cfg = SearchConfig(
+        strategy=strategy, seed=trial, sandbox_price=plan.sandbox_price, **{**plan.overrides, **search}
+    )
     config = RunConfig.model_validate(
         {
             "model": {"name": model, "action_format": "tool_calls", "cost_limit": 0},
@@ -346,7 +355,9 @@ def parse_sets(items: tuple[str, ...]) -> dict[str, Any]:
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or key not in SearchConfig.model_fields or key in fixed:
-            raise UserError(f"--set {item}: write KEY=VALUE with KEY a search setting other than {', '.join(fixed)}")
+            raise UserError(
+                f"--set {item}: write KEY=VALUE with KEY a search setting other than {', '.join(fixed)}"
+            )
         out[key] = yaml.safe_load(raw)
     try:
         SearchConfig(**out)
@@ -370,7 +381,9 @@ SIM_OPTIONS = (
 
 
 @click.command("search")
-@click.option("--auc", "aucs", default="0.65,0.795,0.95", show_default=True, help="reward-model AUCs (grid axis)")
+@click.option(
+    "--auc", "aucs", default="0.65,0.795,0.95", show_default=True, help="reward-model AUCs (grid axis)"
+)
 @click.option(
     "--repro-detectable",
     "detectables",
@@ -396,9 +409,13 @@ SIM_OPTIONS = (
     help="replay: real host runs, stored and replayed; docker/local: every command run",
 )
 @click.option("--workers", default=2, show_default=True, help="cells run at once (processes)")
-@click.option("--process-auc", type=float, default=None, help="AUC on reproductions/localisations (default: --auc)")
+@click.option(
+    "--process-auc", type=float, default=None, help="AUC on reproductions/localisations (default: --auc)"
+)
 @click.option("--judge-consistency", type=float, default=0.5, show_default=True)
-@click.option("--judge-failure", type=float, default=0.0, show_default=True, help="share of judge calls with no verdict")
+@click.option(
+    "--judge-failure", type=float, default=0.0, show_default=True, help="share of judge calls with no verdict"
+)
 @click.option("--judge-logprobs/--no-judge-logprobs", default=True, show_default=True)
 @click.option("--incomplete-rate", type=float, default=0.25, show_default=True)
 @click.option("--regression-share", type=float, default=0.5, show_default=True)
@@ -415,8 +432,12 @@ SIM_OPTIONS = (
     show_default=True,
     help="USD per sandbox-second (a 2-vCPU, 4-GB Fargate task's on-demand price)",
 )
-@click.option("--set", "search_set", multiple=True, metavar="KEY=VALUE", help="search setting, e.g. exploration=0.1")
-@click.option("--fork-sandbox", type=click.Choice(["docker", "local", "none"]), default="none", show_default=True)
+@click.option(
+    "--set", "search_set", multiple=True, metavar="KEY=VALUE", help="search setting, e.g. exploration=0.1"
+)
+@click.option(
+    "--fork-sandbox", type=click.Choice(["docker", "local", "none"]), default="none", show_default=True
+)
 @click.option("--fork-repeats", default=5, show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False), help="also write the JSON here")
 def bench_search(**opts: Any) -> None:
@@ -424,7 +445,9 @@ def bench_search(**opts: Any) -> None:
     names = [n.strip() for n in opts["tasks"].split(",") if n.strip()]
     unknown = [n for n in names if n not in FIXTURES]
     if unknown or not names:
-        raise UserError(f"unknown fixture task(s) {', '.join(unknown) or '(none)'}: choose from {', '.join(FIXTURES)}")
+        raise UserError(
+            f"unknown fixture task(s) {', '.join(unknown) or '(none)'}: choose from {', '.join(FIXTURES)}"
+        )
     aucs = _floats(opts["aucs"], "--auc", 0.5, 0.999)
     detectables = _floats(opts["detectables"], "--repro-detectable", 0.0, 1.0)
     bands = [b.strip() for b in opts["difficulties"].split(",") if b.strip()]
@@ -461,17 +484,31 @@ def bench_search(**opts: Any) -> None:
         for c in cells
     ]
     started = time.perf_counter()
-    results: list[tuple[list[Trial], dict[str, Any]]] = []
+    results: list[tuple[list[Trial], dict[str, Any]] | None] = [None] * len(plans)
     workers = max(1, min(opts["workers"], len(plans)))
+
+    def done(i: int, result: tuple[list[Trial], dict[str, Any]]) -> None:
+        results[i] = result
+        finished = sum(r is not None for r in results)
+        report = cell_report(plans[i].cell, *result)
+        click.echo(
+            f"[{finished}/{len(plans)}] {plans[i].cell.name}: {report['verdict']} "
+            f"({time.perf_counter() - started:.0f} s)",
+            err=True,
+        )
+
     if workers == 1:
         try:
-            results = [run_cell(p) for p in plans]
+            for i, plan in enumerate(plans):
+                done(i, run_cell(plan))
         finally:
             _close_workspace()
     else:
         with ProcessPoolExecutor(max_workers=workers, initializer=_quiet) as pool:
-            results = list(pool.map(run_cell, plans))
-    report = build_report(opts, names, cells, results, sim)
+            futures = {pool.submit(run_cell, plan): i for i, plan in enumerate(plans)}
+            for future in as_completed(futures):
+                done(futures[future], future.result())
+    report = build_report(opts, names, cells, [r for r in results if r is not None], sim)
     if opts["fork_sandbox"] != "none":
         report["fork"] = measure_fork(FIXTURES[names[0]], opts["fork_sandbox"], opts["fork_repeats"])
     report["seconds"] = round(time.perf_counter() - started, 1)
@@ -566,7 +603,13 @@ def measure_fork(fixture: Fixture, sandbox: str, repeats: int) -> dict[str, Any]
         repo, commit = fixture.make_repo(workdir / "fork-repo")
         config = SandboxConfig(kind=sandbox, network="none")
         pool = SandboxPool(
-            config, size=1, repo_path=str(repo), commit=commit, image=None, run_label="bench-fork", execution=ExecutionConfig()
+            config,
+            size=1,
+            repo_path=str(repo),
+            commit=commit,
+            image=None,
+            run_label="bench-fork",
+            execution=ExecutionConfig(),
         )
         warm: list[float] = []
         fresh: list[float] = []

@@ -100,12 +100,17 @@ class SimParams(BaseModel):
         0.5, ge=0, le=1, description="share of wrong reproductions that do not reproduce on the base"
     )
     incomplete_rate: float = Field(
-        0.25, ge=0, le=1, description="share of wrong patches (from a right place) that pass every visible test"
+        0.25,
+        ge=0,
+        le=1,
+        description="share of wrong patches (from a right place) that pass every visible test",
     )
     regression_share: float = Field(
         0.5, ge=0, le=1, description="share of the other wrong patches that break an existing test"
     )
-    loc_penalty: float = Field(0.5, ge=0, le=1, description="localisation success factor after a wrong reproduction")
+    loc_penalty: float = Field(
+        0.5, ge=0, le=1, description="localisation success factor after a wrong reproduction"
+    )
     wrong_loc_patch: float = Field(
         0.1, ge=0, le=1, description="right-patch chance from a wrong localisation, relative to q"
     )
@@ -318,7 +323,9 @@ def stage_actions(instance: Instance, stage: str, seed: Any, prompt: str) -> lis
 
 def edit_kind(fixture: Fixture, patch: str) -> str | None:
     """Which of the fixture's edits a patch holds (None: none of them)."""
-    added = "\n".join(line[1:] for line in patch.splitlines() if line.startswith("+") and not line.startswith("+++"))
+    added = "\n".join(
+        line[1:] for line in patch.splitlines() if line.startswith("+") and not line.startswith("+++")
+    )
     for name, edit in fixture.edits.items():
         new_lines = [ln for ln in edit.new.splitlines() if ln.strip() and ln not in edit.old.splitlines()]
         if new_lines and all(ln in added.splitlines() for ln in new_lines):
@@ -370,7 +377,9 @@ class SimulatedLLM(CustomLLM):
         with _lock:
             instance = _registry.get(model)
         if instance is None:
-            raise CustomLLMError(404, f"no simulated instance named {model!r}: call register_instance() first")
+            raise CustomLLMError(
+                404, f"no simulated instance named {model!r}: call register_instance() first"
+            )
         optional = kwargs.get("optional_params") or {}
         seed = optional.get("seed", 0)
         tools = optional.get("tools")

@@ -81,9 +81,7 @@ class ReplaySandbox(Sandbox):
 
     image = "replay"
 
-    def __init__(
-        self, config: SandboxConfig, repo_path: str, commit: str | None, store: ReplayStore
-    ) -> None:
+    def __init__(self, config: SandboxConfig, repo_path: str, commit: str | None, store: ReplayStore) -> None:
         self.real = LocalSandbox(config.model_copy(update={"kind": "local"}), repo_path, commit)
         self.config = config
         self.store = store
@@ -118,7 +116,11 @@ class ReplaySandbox(Sandbox):
     def _read_base(self) -> dict[str, bytes]:
         listing = self.real.run("git ls-files -z", timeout=60).output
         root = Path(self._real_workdir)
-        return {name: (root / name).read_bytes() for name in listing.split("\0") if name and (root / name).is_file()}
+        return {
+            name: (root / name).read_bytes()
+            for name in listing.split("\0")
+            if name and (root / name).is_file()
+        }
 
     # -- state ---------------------------------------------------------------------------------------
     def _state_key(self) -> str:
@@ -170,7 +172,9 @@ class ReplaySandbox(Sandbox):
 
     def _read_back(self) -> tuple[Files, dict[str, bytes], str]:
         """The host clone's files (those differing from the base), scratch files and working directory."""
-        status = self.real.run("cd . && git status --porcelain=v1 -z --untracked-files=all --no-renames", timeout=60)
+        status = self.real.run(
+            "cd . && git status --porcelain=v1 -z --untracked-files=all --no-renames", timeout=60
+        )
         root = Path(self._real_workdir)
         files: Files = {}
         for entry in status.output.split("\0"):
@@ -234,7 +238,9 @@ class ReplaySandbox(Sandbox):
             output = outcome.output
             for old, new in renamed.items():
                 output = output.replace(old, new)
-            outcome = Outcome(output, outcome.exit_code, outcome.duration, outcome.timed_out, {}, {}, outcome.cwd)
+            outcome = Outcome(
+                output, outcome.exit_code, outcome.duration, outcome.timed_out, {}, {}, outcome.cwd
+            )
         return CommandResult(
             command=command,
             output=outcome.output,

@@ -153,7 +153,9 @@ def _capabilities(name: str, config: JudgeConfig) -> Capabilities:
         method, reason = "logprobs", "configured"
     elif params is None:
         method = "logprobs"
-        reason = f"{where} does not list its parameters: logprobs asked for, {config.k} samples if none come back"
+        reason = (
+            f"{where} does not list its parameters: logprobs asked for, {config.k} samples if none come back"
+        )
     elif "logprobs" in params:
         method, reason = "logprobs", f"{where} takes `logprobs`"
     else:
@@ -183,9 +185,7 @@ class JudgeStats:
 
 
 _THINK = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.IGNORECASE | re.DOTALL)
-_FINAL = re.compile(
-    r"(?:final\s+answer|answer|verdict)\s*(?:is)?\s*[:\-]?\s*\**\s*(yes|no)\b", re.IGNORECASE
-)
+_FINAL = re.compile(r"(?:final\s+answer|answer|verdict)\s*(?:is)?\s*[:\-]?\s*\**\s*(yes|no)\b", re.IGNORECASE)
 _LAST_WORD = re.compile(r"\b(yes|no)\b[\W_]*$", re.IGNORECASE)
 
 
@@ -422,9 +422,7 @@ class LLMJudge:
             else:
                 samples = self._sample(messages, self.config.k, replies)
         except ModelError as exc:
-            return Score.failure(
-                self.name, f"the judge model failed: {exc}", replies=replies[-6:], **details
-            )
+            return Score.failure(self.name, f"the judge model failed: {exc}", replies=replies[-6:], **details)
         return self._mean(samples, replies, details)
 
     def _fall_back(self, caps: Capabilities, why: str) -> None:
@@ -432,7 +430,9 @@ class LLMJudge:
         caps.reason += f"; {why}: mean of {self.config.k} sampled verdicts"
         self._learn(method="sampling", why=why)
 
-    def _judge_by_samples(self, messages: list[dict[str, Any]], replies: list[str], details: dict[str, Any]) -> Score:
+    def _judge_by_samples(
+        self, messages: list[dict[str, Any]], replies: list[str], details: dict[str, Any]
+    ) -> Score:
         from sweagent.model.base import ModelError
 
         try:

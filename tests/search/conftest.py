@@ -17,7 +17,6 @@ from sweagent.config import RunConfig
 from sweagent.task import Task
 
 
-
 @dataclass(frozen=True)
 class Simulated:
     """Simulation knobs and the instance's solve rate."""

@@ -52,7 +52,9 @@ def test_every_strategy_is_charged_for_tokens_judge_tokens_and_sandbox_seconds(s
             stats = traj.stats
             assert stats["judge_tokens"] > 0 and stats["input_tokens"] > 0
             assert stats["sandbox_seconds"] >= stats["verify_sandbox_seconds"] > 0
-            assert stats["total_cost"] == pytest.approx(stats["cost"] + 0.01 * stats["sandbox_seconds"], abs=1e-5)
+            assert stats["total_cost"] == pytest.approx(
+                stats["cost"] + 0.01 * stats["sandbox_seconds"], abs=1e-5
+            )
             tree = SearchTree.load(tmp_path / strategy / task.instance_id / "tree.json")
             patch_nodes = [n for n in tree.nodes() if n.is_candidate]
             assert patch_nodes and all(n.expansion.verify_sandbox_seconds > 0 for n in patch_nodes)
@@ -60,10 +62,15 @@ def test_every_strategy_is_charged_for_tokens_judge_tokens_and_sandbox_seconds(s
 
 def test_a_sandbox_seconds_cap_stops_the_search(slug, tmp_path):
     fixture, repo, commit, task = slug
-    config = search_config(fixture, SimParams(), sandbox="local", strategy="tree", budget=4, max_sandbox_seconds=0.001)
+    config = search_config(
+        fixture, SimParams(), sandbox="local", strategy="tree", budget=4, max_sandbox_seconds=0.001
+    )
     with replay_pool(repo, commit) as pool:
         traj = run_search(task, config, tmp_path, repo_path=str(repo), pool=pool)
-    assert traj.stats["search"]["stop_reason"].startswith("sandbox cap") and traj.stats["search"]["expansions"] == 1
+    assert (
+        traj.stats["search"]["stop_reason"].startswith("sandbox cap")
+        and traj.stats["search"]["expansions"] == 1
+    )
 
 
 def test_each_edit_step_gets_a_static_reward(slug):
@@ -74,8 +81,24 @@ def test_each_edit_step_gets_a_static_reward(slug):
         watch = StaticWatch(EditorTool())
         path = "textkit/slug.py"
         watch.run(box, {"command": "view", "path": path})  # reading is not an edit
-        watch.run(box, {"command": "str_replace", "path": path, "old_str": "    return text\n", "new_str": "    return txt\n"})
-        watch.run(box, {"command": "str_replace", "path": path, "old_str": "    return txt\n", "new_str": "    return text\n"})
+        watch.run(
+            box,
+            {
+                "command": "str_replace",
+                "path": path,
+                "old_str": "    return text\n",
+                "new_str": "    return txt\n",
+            },
+        )
+        watch.run(
+            box,
+            {
+                "command": "str_replace",
+                "path": path,
+                "old_str": "    return txt\n",
+                "new_str": "    return text\n",
+            },
+        )
         watch.run(box, {"command": "create", "path": "notes.txt", "file_text": "not python\n"})
     broke, fixed = watch.rewards
     assert (broke["step"], fixed["step"]) == (2, 3) and broke["path"] == fixed["path"] == path

@@ -50,11 +50,20 @@ def test_the_code_under_test_never_imports_the_simulation():
             assert "simulation" not in found, f"{module} imports the simulation"
     for module, found in imports("sweagent").items():
         if not module.startswith("sweagent/commands/") and module != "sweagent/cli.py":
-            assert not found & {"search", "verifiers", "synth"}, f"{module} imports {found & {'search', 'verifiers'}}"
+            assert not found & {"search", "verifiers", "synth"}, (
+                f"{module} imports {found & {'search', 'verifiers'}}"
+            )
     loaded = subprocess.run(
-        [sys.executable, "-c", "import search.runner, search.policy, verifiers.pipeline, sweagent.config, sys;"
-         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'simulation'))"],
-        capture_output=True, text=True, cwd=ROOT, check=True,
+        [
+            sys.executable,
+            "-c",
+            "import search.runner, search.policy, verifiers.pipeline, sweagent.config, sys;"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'simulation'))",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
     ).stdout.strip()
     assert loaded == "[]"
 
@@ -62,8 +71,14 @@ def test_the_code_under_test_never_imports_the_simulation():
 def replay_pool(repo, commit) -> SandboxPool:
     config = RunConfig().sandbox.model_copy(update={"kind": "local", "network": "none"})
     return SandboxPool(
-        config, size=1, repo_path=str(repo), commit=commit, image=None, run_label="test-honesty",
-        execution=ExecutionConfig(), opener=replay_opener({}),
+        config,
+        size=1,
+        repo_path=str(repo),
+        commit=commit,
+        image=None,
+        run_label="test-honesty",
+        execution=ExecutionConfig(),
+        opener=replay_opener({}),
     )
 
 
@@ -71,9 +86,19 @@ def outline(run: Path, instance_id: str) -> list[tuple]:
     """Every decision of a search: nodes, what they hold, their values, picks and the selection."""
     tree = SearchTree.load(run / instance_id / "tree.json")
     rows = [
-        (n.id, n.parent, n.stage, n.status, n.artifacts.patch, n.artifacts.reproduces_on_base,
-         tuple(v.status for v in n.verdicts), tuple((k, s.value) for k, s in sorted(n.scores.items())),
-         round(n.value, 9), tuple(p.split(": ", 1)[0] for p in n.picks), n.decision)
+        (
+            n.id,
+            n.parent,
+            n.stage,
+            n.status,
+            n.artifacts.patch,
+            n.artifacts.reproduces_on_base,
+            tuple(v.status for v in n.verdicts),
+            tuple((k, s.value) for k, s in sorted(n.scores.items())),
+            round(n.value, 9),
+            tuple(p.split(": ", 1)[0] for p in n.picks),
+            n.decision,
+        )
         for n in tree.nodes()
     ]
     return [*rows, ("selected", tree.meta["selection"]["chosen"])]
@@ -83,8 +108,12 @@ def swapped(fixture):
     """The same repository and work, with another truth: right and incomplete swap roles."""
     edits = dict(fixture.edits)
     edits["right"], edits["incomplete"] = (
-        Edit("right", **{k: getattr(fixture.edits["incomplete"], k) for k in ("path", "old", "new", "marker")}),
-        Edit("incomplete", **{k: getattr(fixture.edits["right"], k) for k in ("path", "old", "new", "marker")}),
+        Edit(
+            "right", **{k: getattr(fixture.edits["incomplete"], k) for k in ("path", "old", "new", "marker")}
+        ),
+        Edit(
+            "incomplete", **{k: getattr(fixture.edits["right"], k) for k in ("path", "old", "new", "marker")}
+        ),
     )
     return dataclasses.replace(fixture, edits=edits, loc_marker="a marker no prompt holds")
 

@@ -30,7 +30,13 @@ def run_script(repo, script: str) -> str:
     path = repo / "reproduce_issue.py"
     path.write_text(script)
     proc = subprocess.run([sys.executable, str(path)], cwd=repo, capture_output=True, text=True, timeout=60)
-    return "reproduced" if "Issue reproduced" in proc.stdout else "resolved" if "Issue resolved" in proc.stdout else "?"
+    return (
+        "reproduced"
+        if "Issue reproduced" in proc.stdout
+        else "resolved"
+        if "Issue resolved" in proc.stdout
+        else "?"
+    )
 
 
 def with_edit(src, dest, edit):
@@ -57,7 +63,9 @@ def existing_tests_pass(repo) -> bool:
 def test_fixture_scripts_and_edits_behave_as_documented_when_run(name, tmp_path):
     fixture = FIXTURES[name]
     repo, commit = fixture.make_repo(tmp_path / "repo")
-    states = {kind: with_edit(repo, tmp_path / kind, fixture.edits.get(kind)) for kind in [*fixture.edits, "base"]}
+    states = {
+        kind: with_edit(repo, tmp_path / kind, fixture.edits.get(kind)) for kind in [*fixture.edits, "base"]
+    }
     outcome = {
         (script, kind): run_script(states[kind], getattr(fixture, f"repro_{script}"))
         for script in ("right", "wrong", "misleading")
@@ -70,7 +78,9 @@ def test_fixture_scripts_and_edits_behave_as_documented_when_run(name, tmp_path)
     # a detectable wrong one does not reproduce on the unchanged code
     assert outcome[("wrong", "base")] == "resolved"
     # a misleading one reproduces, but the right fix does not pass it
-    assert outcome[("misleading", "base")] == "reproduced" and outcome[("misleading", "right")] == "reproduced"
+    assert (
+        outcome[("misleading", "base")] == "reproduced" and outcome[("misleading", "right")] == "reproduced"
+    )
     # incomplete: every existing test passes, the hidden test does not; regression breaks an existing test
     task = fixture.task(repo, commit)
     assert existing_tests_pass(states["incomplete"]) and existing_tests_pass(states["right"])
@@ -141,8 +151,13 @@ def test_the_provider_answers_judge_prompts_through_litellm():
     fixture = FIXTURES["median"]
     model = register_instance("unit-judge", fixture, SimParams(auc=0.9), 0.5)
     prompt = f"<patch>\n{fixture.gold_patch()}</patch>\nDoes this patch resolve the issue? Answer yes or no."
-    reply = litellm.completion(model=model, messages=[{"role": "user", "content": prompt}], logprobs=True, seed=3)
+    reply = litellm.completion(
+        model=model, messages=[{"role": "user", "content": prompt}], logprobs=True, seed=3
+    )
     top = reply.choices[0].logprobs["content"][0]["top_logprobs"]
     assert {t["token"] for t in top} == {"yes", "no"}
     again = litellm.completion(model=model, messages=[{"role": "user", "content": prompt}], seed=3)
-    assert again.choices[0].message.content in ("yes", "no") and getattr(again.choices[0], "logprobs", None) is None
+    assert (
+        again.choices[0].message.content in ("yes", "no")
+        and getattr(again.choices[0], "logprobs", None) is None
+    )

@@ -15,7 +15,9 @@ from verifiers.judge import JudgeConfig, LLMJudge, judge_capabilities, parse_ver
 from verifiers.types import Candidate
 
 TASK = Task(instance_id="calc-1", problem_statement="add(2, 2) returns 5")
-CANDIDATE = Candidate(id="c1", patch="--- a/calc.py\n+++ b/calc.py\n@@ -1 +1 @@\n-return a + b + 1\n+return a + b\n")
+CANDIDATE = Candidate(
+    id="c1", patch="--- a/calc.py\n+++ b/calc.py\n@@ -1 +1 @@\n-return a + b + 1\n+return a + b\n"
+)
 
 
 def judge_for(server: OpenAIServer, name: str, **config) -> LLMJudge:
