@@ -78,6 +78,11 @@ class SearchConfig(BaseModel):
     # evaluation
     process_rewards: bool = Field(True, description="ask the reward model about reproduce/localize nodes")
     judge: bool = Field(True, description="score candidates with the reward model")
+    judge_rejected: bool = Field(
+        False,
+        description="also judge candidates an execution check rejected at once (default: only if every "
+        "candidate is rejected, at selection time, when their scores can change the choice)",
+    )
     reward_model: JudgeConfig = Field(
         default_factory=lambda: JudgeConfig(k=3),
         description="the reward model: its own model, api_base, limits and method (default: the policy model)",

@@ -203,7 +203,8 @@ def _collect(job: Job, node: Node, traj: Trajectory, slot: Slot, ctx: SearchCont
         else:
             _put(node, "static", static_reward(sandbox, art.patch))
             node.verdicts = verify_candidate(slot.verifier, ctx.task, node.id, art, job.verify_script)
-            if ctx.search.judge:
+            rejected = any(v.passed is False for v in node.verdicts)
+            if ctx.search.judge and (ctx.search.judge_rejected or not rejected):
                 _put(node, "judge", judged(judge, "score", ctx.task, _candidate(node), node.verdicts))
     exp = node.expansion
     assert exp is not None
@@ -216,6 +217,21 @@ def _collect(job: Job, node: Node, traj: Trajectory, slot: Slot, ctx: SearchCont
         exp.judge_calls, exp.judge_failed = len(asked), sum(s.value is None for s in asked)
         if asked:
             ctx.judge_method = judge.capabilities.describe()
+
+
+def judge_late(node: Node, ctx: SearchContext) -> None:
+    """Judge a candidate whose judging was put off (it failed a check), adding the spend to its node."""
+    judge, judge_model = make_judge(ctx, node.expansion.seed if node.expansion else 0)
+    if judge is None or judge_model is None:
+        return
+    _put(node, "judge", judged(judge, "score", ctx.task, _candidate(node), node.verdicts))
+    exp = node.expansion
+    if exp is not None:
+        exp.judge_tokens += judge_model.stats.tokens
+        exp.judge_cost += judge_model.stats.cost
+        exp.judge_calls += 1
+        exp.judge_failed += int(node.scores["judge"].value is None)
+        ctx.judge_method = ctx.judge_method or judge.capabilities.describe()
 
 
 def _candidate(node: Node) -> Candidate:

@@ -17,6 +17,11 @@ Process rewards per step: every edit step of a stage has a static diagnostics re
 0.5 = no new problems). A node's reward is multiplied by ``min(1, 2 * mean(step rewards))``, so a stage
 whose edits left new errors is worth less to expand from, whatever its final patch looks like.
 
+Verification is spent where it can change a decision: a candidate that failed an execution check is
+out of the selection while any candidate passes, so the outcome judge is not asked about it then (its
+reward counts as the neutral prior); if every candidate fails, the search judges them at the end,
+when their scores choose (`judge_rejected` judges them at once instead).
+
 A judge that was asked and gave no score (the call failed) is not a 0.5 in disguise: the node's
 `judge_failed` flag is set, its decision says so, the candidate has no reward for selection (it
 ranks after candidates that have one), and the allocation uses the neutral prior 0.5 for it, named as

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from search.config import STAGE_COST, SearchConfig
-from search.expand import Job, Result, SearchContext, expand
+from search.expand import Job, Result, SearchContext, expand, judge_late
 from search.policy import (
     backup,
     candidate_reward,
@@ -355,6 +355,8 @@ def _finish(
     traj.config = config.model_dump(mode="json")
     selection: Selection | None = None
     if tree.graph.number_of_nodes():
+        if searcher is not None and cfg.judge:
+            judge_rejected_if_needed(tree, searcher.ctx)
         backup(tree, cfg)
         selection = select_candidate(tree, cfg)
         annotate(tree, cfg, selection, stop_reason)
@@ -412,6 +414,19 @@ def _status(
     return "submitted (limit)", f"stopped: {stop_reason}; no candidate patch"
 
 
+def judge_rejected_if_needed(tree: SearchTree, ctx: SearchContext) -> None:
+    """When every candidate failed a check, the judge's scores decide: ask about those not yet judged."""
+    candidates = tree.candidates()
+    if not candidates or any(execution_status(n) != "failed" for n in candidates):
+        return
+    for node in candidates:
+        if "judge" not in node.scores:
+            try:
+                judge_late(node, ctx)
+            except Exception:  # missing evidence, not a failed search
+                continue
+
+
 def select_candidate(tree: SearchTree, cfg: SearchConfig) -> Selection:
     """Final selection through the verifiers' selection rule, over every candidate of the tree."""
     items = []
@@ -448,6 +463,8 @@ def annotate(tree: SearchTree, cfg: SearchConfig, selection: Selection | None, s
             tag = "verified" if node.verified else "not verified"
             reward = candidate_reward(node)
             shown = "none (judge failed)" if reward is None else f"{reward:.2f}"
+            if cfg.judge and "judge" not in node.scores:
+                shown = "not judged (an execution check rejected it)"
             node.decision = f"candidate {tag}: {checks}; reward {shown}"
         elif judge_failed(node) and not node.picks:
             node.decision = "judge failed: no process reward; valued with the neutral prior 0.5"
