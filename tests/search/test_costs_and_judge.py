@@ -39,7 +39,9 @@ def test_a_failing_judge_is_counted_and_reported_at_the_end(slug, tmp_path):
     judged = [n for n in candidates if "judge" in n.scores]
     assert judged and all("reward none (judge failed)" in n.decision for n in judged)
     # a candidate an execution check rejected is not judged while others pass: said so, not scored 0.5
-    assert all("not judged (an execution check rejected it)" in n.decision for n in candidates if n not in judged)
+    assert all(
+        "not judged (an execution check rejected it)" in n.decision for n in candidates if n not in judged
+    )
     # no hidden 0.5: the selection saw no reward at all for them
     assert all(r["reward"] is None for r in tree.meta["selection"]["ranking"])
 
