@@ -5,6 +5,6 @@ search keeps a tree of those points (`tree`), expands the promising ones by runn
 the next stage from a forked sandbox state (`stages`, `expand`, `pool`), scores nodes by execution
 and reward models (`evaluate`), chooses what to expand next and when to stop (`policy`), and picks
 the final patch with the verifiers' selection rule (`runner`). `single` and `best-of-n` run in the
-same framework, so strategies compare at equal budgets (`bench`, with the simulated model of
-`stochastic` on the tasks of `fixtures`). Entry point: `search.runner.run_search`.
+same framework, so strategies compare at equal cost (`swe-ttc bench search`, which lives in the
+`simulation` package: the search never imports it). Entry point: `search.runner.run_search`.
 """

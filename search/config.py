@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sweagent.config import register_section
 from verifiers.judge import JudgeConfig
 from verifiers.selection import SelectionConfig
+from verifiers.served import ServedRMConfig
 
 Strategy = Literal["single", "best-of-n", "tree"]
 STRATEGIES: tuple[str, ...] = ("single", "best-of-n", "tree")
@@ -86,6 +87,10 @@ class SearchConfig(BaseModel):
     reward_model: JudgeConfig = Field(
         default_factory=lambda: JudgeConfig(k=3),
         description="the reward model: its own model, api_base, limits and method (default: the policy model)",
+    )
+    served_reward_model: ServedRMConfig | None = Field(
+        None,
+        description="score with a served reward model (vLLM /classify, /score, ...) instead of an LLM judge",
     )
     checks: list[str] = Field(
         default_factory=lambda: ["apply", "reproduction", "regression"],

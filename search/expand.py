@@ -35,6 +35,7 @@ from sweagent.task import Task
 from sweagent.templates import Templates
 from sweagent.trajectory import Trajectory
 from verifiers.judge import LLMJudge, judge_model_config
+from verifiers.served import ServedRewardModel
 from verifiers.types import Candidate
 
 EventSink = Callable[[dict[str, Any]], None]
@@ -90,10 +91,12 @@ def stage_config(config: RunConfig, search: SearchConfig, seed: int) -> RunConfi
     return config.model_copy(update={"model": model.model_copy(update=updates), "agent": agent})
 
 
-def make_judge(ctx: SearchContext, seed: int) -> tuple[LLMJudge | None, Model | None]:
+def make_judge(ctx: SearchContext, seed: int) -> tuple[LLMJudge | ServedRewardModel | None, Model | None]:
     """The reward model for one node (its own Model, so its spend is counted per node)."""
     if not (ctx.search.judge or ctx.search.process_rewards):
         return None, None
+    if ctx.search.served_reward_model is not None:
+        return ServedRewardModel(ctx.search.served_reward_model), None
     settings = ctx.search.reward_model
     model = Model(judge_model_config(ctx.config.model, settings), budget=ctx.run_budget)
     return LLMJudge(model, settings.model_copy(update={"seed": seed})), model
@@ -210,28 +213,37 @@ def _collect(job: Job, node: Node, traj: Trajectory, slot: Slot, ctx: SearchCont
     assert exp is not None
     exp.verify_seconds = round(time.perf_counter() - t0, 4)
     exp.verify_sandbox_seconds = round(sandbox.seconds, 4)
-    if judge_model is not None and judge is not None:
-        exp.judge_tokens = judge_model.stats.tokens
-        exp.judge_cost = judge_model.stats.cost
+    if judge is not None:
+        if judge_model is not None:
+            exp.judge_tokens = judge_model.stats.tokens
+            exp.judge_cost = judge_model.stats.cost
         asked = [s for k, s in node.scores.items() if k in ("process", "judge")]
         exp.judge_calls, exp.judge_failed = len(asked), sum(s.value is None for s in asked)
         if asked:
-            ctx.judge_method = judge.capabilities.describe()
+            ctx.judge_method = describe_judge(judge)
 
 
 def judge_late(node: Node, ctx: SearchContext) -> None:
     """Judge a candidate whose judging was put off (it failed a check), adding the spend to its node."""
     judge, judge_model = make_judge(ctx, node.expansion.seed if node.expansion else 0)
-    if judge is None or judge_model is None:
+    if judge is None:
         return
     _put(node, "judge", judged(judge, "score", ctx.task, _candidate(node), node.verdicts))
     exp = node.expansion
     if exp is not None:
-        exp.judge_tokens += judge_model.stats.tokens
-        exp.judge_cost += judge_model.stats.cost
+        if judge_model is not None:
+            exp.judge_tokens += judge_model.stats.tokens
+            exp.judge_cost += judge_model.stats.cost
         exp.judge_calls += 1
         exp.judge_failed += int(node.scores["judge"].value is None)
-        ctx.judge_method = ctx.judge_method or judge.capabilities.describe()
+        ctx.judge_method = ctx.judge_method or describe_judge(judge)
+
+
+def describe_judge(judge: LLMJudge | ServedRewardModel) -> str:
+    """Which scoring method the reward model uses, and why (for the run summary and the trajectory)."""
+    if isinstance(judge, ServedRewardModel):
+        return f"served reward model ({judge.config.kind} at {judge.config.base_url})"
+    return judge.capabilities.describe()
 
 
 def _candidate(node: Node) -> Candidate:

@@ -192,6 +192,9 @@ def _search(console: Console, task: Any, config: RunConfig, run_dir: Path, repo_
     traj = run_search(
         task, config, run_dir, on_event=event_printer(console), repo_path=repo_path, raise_setup_errors=True
     )
+    judge = traj.stats.get("judge") or {}
+    if judge.get("calls"):
+        console.print(f"reward model: {judge['method']} · {judge['calls']} call(s), {judge['failed']} failed")
     tree_file = run_dir / task.instance_id / "tree.json"
     if tree_file.exists():
         console.print(render_tree(SearchTree.load(tree_file)), soft_wrap=False)

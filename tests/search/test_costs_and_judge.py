@@ -109,3 +109,20 @@ def test_each_edit_step_gets_a_static_reward(slug):
     assert (broke["step"], fixed["step"]) == (2, 3) and broke["path"] == fixed["path"] == path
     assert broke["value"] < 0.1 and "undefined name" in broke["explanation"]
     assert fixed["value"] > 0.9
+
+
+def test_a_served_reward_model_scores_the_search_and_is_named(slug, tmp_path):
+    from tests.helpers.openai_server import OpenAIServer
+
+    fixture, repo, commit, task = slug
+    with OpenAIServer(handler=lambda request: {"data": [{"score": 0.9}]}) as server:
+        served = {"base_url": server.url.removesuffix("/v1"), "kind": "score"}
+        config = search_config(
+            fixture, SimParams(), sandbox="local", strategy="single", budget=1, served_reward_model=served
+        )
+        with replay_pool(repo, commit) as pool:
+            traj = run_search(task, config, tmp_path, repo_path=str(repo), pool=pool)
+        assert any(r.path == "/score" for r in server.requests)
+    judge = traj.stats["judge"]
+    assert judge["method"].startswith("served reward model (score at http://127.0.0.1:")
+    assert judge["calls"] >= 2 and judge["failed"] == 0
