@@ -9,12 +9,12 @@ The rule (a `SelectionConfig`):
    a passing reproduction only ranks higher. If nothing survives, `fallback="all"` ranks every non-empty
    patch (and says so), `fallback="none"` chooses nothing.
 2. **Cluster** survivors by normalised diff (`verifiers.diffs.patch_key`: changed lines per file,
-   whitespace and context ignored). With `cluster_by="behaviour"`, diff clusters whose candidates
-   behave the same are merged: same check statuses and the same output of the reproduction script
-   on the patched code (volatile parts such as timings and addresses masked). Without reproduction
-   evidence nothing merges, so behaviour clusters are then the diff clusters. A cluster's votes are
-   its candidates' sources: a candidate whose `metadata["sources"]` lists k submissions (the same
-   patch from k systems) counts k votes, any other candidate one.
+   whitespace and context ignored). Behaviour clusters (always recorded) merge diff clusters whose
+   candidates behave the same: same check statuses and the same output of the reproduction script
+   on the patched code (volatile parts such as timings and addresses masked); without reproduction
+   evidence nothing merges. Votes count the clusters `cluster_by` names. A cluster's votes are its
+   candidates' sources: a candidate whose `metadata["sources"]` lists k submissions (the same patch
+   from k systems) counts k votes, any other candidate one.
 3. **Rank** candidates by the primary key, then the others in this order:
    - `primary="reward"`: mean reward (of the `reward_keys` scores, failed scores ignored; rounded to
      `tie_tolerance`), then reproduction passed, then cluster votes, then patch size (smaller first);
@@ -290,10 +290,7 @@ def select(items: Sequence[Judged], config: SelectionConfig | None = None) -> Se
         fell_back = bool(survivors)
 
     clusters, cluster_of = _clusters(survivors)
-    if config.cluster_by == "behaviour":
-        behaviour, behaviour_of = _behaviour_clusters(survivors, clusters, cluster_of)
-    else:
-        behaviour, behaviour_of = clusters, cluster_of
+    behaviour, behaviour_of = _behaviour_clusters(survivors, clusters, cluster_of)  # recorded either way
     weight = {it.candidate.id: multiplicity(it) for it in items}
     vote_clusters = behaviour if config.cluster_by == "behaviour" else clusters
     vote_of = behaviour_of if config.cluster_by == "behaviour" else cluster_of
