@@ -84,3 +84,33 @@ def test_each_method_picks_by_its_own_signal():
     # a signal with no evidence anywhere is a random pick among submissions, duplicates included
     picks = [pick("reproduction", data, everything, rng, config) for _ in range(3000)]
     assert abs(picks.count(3) / 3000 - 4 / 9) < 0.05
+
+
+def test_measure_reports_every_method_per_budget_and_an_oracle_that_is_a_ceiling():
+    from types import SimpleNamespace
+
+    from verifiers.select_bench import aucs, measure
+
+    judged_right = instance()
+    for item, value in zip(judged_right.judged, (0.9, 0.2, 0.4, 0.1), strict=True):
+        item.scores["judge"] = Score(value=value)
+    hopeless = instance()
+    hopeless.resolved = [False] * 4
+    data = [judged_right, hopeless]
+    config = SimpleNamespace(selection=SelectionConfig(primary="score"))
+    methods = ["random", "majority_vote", "apply", "static", "judge", "full", "oracle"]
+    out = measure(data, methods, [1, 9], draws=30, seed=4, config=config)
+    for budget in out.values():
+        rates = {m: v["resolved_rate"] for m, v in budget["methods"].items()}
+        assert set(rates) == set(methods)
+        assert all(rates[m] <= rates["oracle"] for m in methods)
+    everything = out["9"]["methods"]
+    assert everything["oracle"]["resolved_rate"] == 0.5  # one of the two instances has a right candidate
+    assert everything["judge"]["resolved_rate"] == 0.5 and everything["full"]["resolved_rate"] == 0.5
+    exact = (3 / 9 + 0) / 2  # budget 1: the share of right submissions, averaged over instances
+    assert abs(out["1"]["methods"]["random"]["resolved_rate"] - exact) < 0.12
+    assert out["9"]["full_minus_random"]["difference"] > 0
+    found = aucs(data, ["apply", "judge"], seed=4)
+    assert found["judge"]["auc"] == 1.0
+    pooled = [(inst.full_scores[i], inst.resolved[i]) for inst in data for i in range(4)]
+    assert found["full_selection"]["auc"] == round(brute_auc(*zip(*pooled, strict=True)), 4)
