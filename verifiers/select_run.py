@@ -107,6 +107,13 @@ def _model(settings: Any) -> Any:
     return Model(ModelConfig(name=settings.model, api_base=settings.api_base, cost_limit=settings.cost_limit))
 
 
+def _outcome(cid: str, selection: Selection, ranked: set[str]) -> str:
+    """chosen, lost (ranked below the winner) or excluded (by a filter, or nothing was chosen)."""
+    if cid == selection.chosen:
+        return "chosen"
+    return "lost" if cid in ranked and selection.chosen is not None else "excluded"
+
+
 def candidate_rows(
     pool: CandidatePool, selection: Selection | None, judged: list[Judged] | None
 ) -> list[dict[str, Any]]:
@@ -126,11 +133,7 @@ def candidate_rows(
         row = rows.get(cand.id)
         if row is not None and selection is not None:
             entry.update(
-                outcome="chosen"
-                if row.id == selection.chosen
-                else "lost"
-                if row.id in ranked
-                else "excluded",
+                outcome=_outcome(row.id, selection, ranked),
                 rank=row.rank or None,
                 score=row.score,
                 cluster=row.cluster,
