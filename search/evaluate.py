@@ -22,6 +22,7 @@ from sweagent.task import Task
 from sweagent.trajectory import Trajectory
 from verifiers.diffs import PatchParseError, touched_files
 from verifiers.execution import ExecutionVerifier
+from verifiers.pipeline import judge_candidate
 from verifiers.reproduction import read_outcome
 from verifiers.static import static_score
 from verifiers.types import Candidate, Score, Verdict, cap_output
@@ -166,4 +167,4 @@ def verify_candidate(
 ) -> list[Verdict]:
     """The execution checks of a patch (the sandbox ends where it started)."""
     candidate = Candidate(id=node_id, patch=artifacts.patch, reproduction_script=script)
-    return verifier.verify(task.public(), candidate, reproduction_script=script)
+    return judge_candidate(task, candidate, verifier, reproduction_script=script).verdicts

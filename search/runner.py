@@ -47,7 +47,8 @@ from sweagent.task import Task
 from sweagent.templates import load_templates
 from sweagent.trajectory import Step, Trajectory, now_iso, trajectory_path
 from verifiers.execution import ExecutionConfig
-from verifiers.selection import Selection, select
+from verifiers.pipeline import choose_judged
+from verifiers.selection import Selection
 from verifiers.types import Candidate, Judged, Score
 
 EventSink = Callable[[dict[str, Any]], None]
@@ -445,7 +446,7 @@ def select_candidate(tree: SearchTree, cfg: SearchConfig) -> Selection:
                 scores=scores,
             )
         )
-    return select(items, cfg.selection)
+    return choose_judged(items, cfg.selection)
 
 
 def annotate(tree: SearchTree, cfg: SearchConfig, selection: Selection | None, stop_reason: str) -> None:

@@ -44,6 +44,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "batch": ("sweagent.commands.batch:batch", "Run a SWE-bench-format dataset and write preds.json."),
     "eval": ("sweagent.commands.evaluate:evaluate", "Grade predictions with SWE-bench's parsers and rules."),
+    "select": (
+        "sweagent.commands.select:select_command",
+        "Pick one patch per instance from several systems' predictions.",
+    ),
     "localize": ("sweagent.commands.localize:localize", "Rank the files and functions an issue is about."),
     "synth": ("synth.cli:synth", "Mine tasks, sample rollouts, filter and export training data."),
     "bench": ("sweagent.commands.bench:bench", "Benchmarks that print JSON (sandbox, agent, ...)."),

@@ -7,7 +7,7 @@ directory so the run can be replayed with `--config runs/<id>/config.yaml`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -130,6 +130,9 @@ class RunConfig(_Strict):
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
 def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
     keys = dotted.split(".")
     node = data
@@ -184,8 +187,10 @@ def _describe(err: ValidationError) -> str:
     return f"config key `{where}`: {first['msg']}"
 
 
-def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:
-    """Load YAML (optional), apply overrides, validate; every problem is one UserError line."""
+def load_config(
+    path: str | Path | None = None, overrides: dict[str, Any] | None = None, schema: type[M] = RunConfig
+) -> M:
+    """Load YAML (optional), apply overrides, validate as `schema`; every problem is one UserError line."""
     data: dict[str, Any] = {}
     if path is not None:
         p = Path(path)
@@ -200,20 +205,25 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
             at = f" at line {mark.line + 1}" if mark else ""
             raise UserError(f"config file {p} is not valid YAML{at}: fix the syntax") from None
         if not isinstance(loaded, dict):
-            raise UserError(f"config file {p} must hold a mapping (model:, sandbox:, agent:)")
+            raise UserError(f"config file {p} must hold a mapping of sections (e.g. sandbox:)")
         data = loaded
     _merge(data, overrides or {})
     try:
-        return RunConfig.model_validate(data)
+        return schema.model_validate(data)
     except ValidationError as exc:
         raise UserError(_describe(exc) + (f" (in {path})" if path else "")) from None
 
 
-def config_from_cli(config_file: str | None, extra_args: list[str], explicit: dict[str, Any]) -> RunConfig:
-    """The config a command line describes: the YAML file, then dotted overrides
-    (`--agent.step_limit 40`), then the command's own options (`{"model.name": ...}`; None = not given)."""
+def cli_overrides(extra_args: list[str], explicit: dict[str, Any]) -> dict[str, Any]:
+    """Dotted overrides (`--agent.step_limit 40`), then the command's own options (`{"model.name": ...}`;
+    None = not given), as one nested dict."""
     overrides = parse_overrides(extra_args)
     for dotted, value in explicit.items():
         if value is not None:
             _set_dotted(overrides, dotted, value)
-    return load_config(config_file, overrides)
+    return overrides
+
+
+def config_from_cli(config_file: str | None, extra_args: list[str], explicit: dict[str, Any]) -> RunConfig:
+    """The config a command line describes: the YAML file, then `cli_overrides`."""
+    return load_config(config_file, cli_overrides(extra_args, explicit))

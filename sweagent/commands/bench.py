@@ -11,6 +11,10 @@ BENCHES: dict[str, tuple[str, str]] = {
     "agent": ("sweagent.agent_bench:bench_agent", "Framework time per agent step with an instant model."),
     "batch": ("sweagent.swebench.bench:bench_batch", "Fixture dataset at 1 and 2 workers."),
     "verify": ("verifiers.bench:bench_verify", "Verify N candidates with and without the cache."),
+    "select": (
+        "verifiers.select_bench:bench_select",
+        "Selection vs random, majority vote, each verifier and oracle; verifier AUCs.",
+    ),
     "search": (
         "simulation.bench:bench_search",
         "Tree vs best-of-n at equal cost over AUC x detectability x difficulty.",

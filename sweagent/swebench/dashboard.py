@@ -112,10 +112,10 @@ class PlainDashboard(Dashboard):
 class LiveDashboard(Dashboard):
     """The live terminal view."""
 
-    def __init__(self, console: Console | None = None) -> None:
+    def __init__(self, console: Console | None = None, title: str = "batch") -> None:
         super().__init__(console)
         self.progress = Progress(
-            TextColumn("[bold]batch"),
+            TextColumn(f"[bold]{escape(title)}"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("cost ${task.fields[cost]:.4f}"),
@@ -164,7 +164,7 @@ class LiveDashboard(Dashboard):
         self.live.stop()
 
 
-def make_dashboard(console: Console | None = None) -> Dashboard:
-    """Live view on a terminal, plain lines otherwise."""
+def make_dashboard(console: Console | None = None, title: str = "batch") -> Dashboard:
+    """Live view on a terminal (its bar labelled `title`), plain lines otherwise."""
     console = console or Console()
-    return LiveDashboard(console) if console.is_terminal else PlainDashboard(console)
+    return LiveDashboard(console, title) if console.is_terminal else PlainDashboard(console)

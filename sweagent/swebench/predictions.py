@@ -63,19 +63,30 @@ def _entries(path: Path, text: str) -> list[tuple[str, Any]]:
     )
 
 
-def read_predictions(path: str | Path) -> dict[str, dict[str, Any]]:
-    """instance_id -> prediction; any malformed entry is one UserError naming the file and entry."""
-    path = Path(path)
+def _read_text(path: Path) -> str:
     try:
-        text = path.read_text()
+        return path.read_text()
     except FileNotFoundError:
         raise UserError(
             f"predictions file {path} does not exist: pass the preds.json a batch run wrote"
         ) from None
+    except IsADirectoryError:
+        raise UserError(f"predictions file {path} is a folder: pass the preds.json inside it") from None
+    except UnicodeDecodeError:
+        raise UserError(f"predictions file {path} is not text: {FIELDS_HINT}") from None
     except OSError as exc:
         raise UserError(f"cannot read predictions file {path}: {exc.strerror or exc}") from None
-    preds: dict[str, dict[str, Any]] = {}
-    for where, item in _entries(path, text):
+
+
+def read_prediction_entries(path: str | Path) -> list[tuple[str, dict[str, Any]]]:
+    """Every entry of a predictions file in file order, as (where, prediction) pairs.
+
+    Unlike `read_predictions`, an instance may appear several times (a .jsonl of samples); `where`
+    names the line or key. Any malformed entry is one UserError naming the file and entry.
+    """
+    path = Path(path)
+    out: list[tuple[str, dict[str, Any]]] = []
+    for where, item in _entries(path, _read_text(path)):
         if not isinstance(item, dict):
             raise UserError(f"predictions file {path}: {where} is not an object ({FIELDS_HINT})")
         missing = [k for k in ("instance_id", "model_patch") if k not in item]
@@ -85,14 +96,24 @@ def read_predictions(path: str | Path) -> dict[str, dict[str, Any]]:
         if patch is not None and not isinstance(patch, str):
             raise UserError(f"predictions file {path}: {where} has a model_patch that is not a string")
         iid = str(item["instance_id"])
-        preds[iid] = {
-            "instance_id": iid,
-            "model_name_or_path": str(item.get("model_name_or_path") or "unknown"),
-            "model_patch": patch,
-        }
-    if not preds:
+        out.append(
+            (
+                where,
+                {
+                    "instance_id": iid,
+                    "model_name_or_path": str(item.get("model_name_or_path") or "unknown"),
+                    "model_patch": patch,
+                },
+            )
+        )
+    if not out:
         raise UserError(f"predictions file {path} holds no predictions ({FIELDS_HINT})")
-    return preds
+    return out
+
+
+def read_predictions(path: str | Path) -> dict[str, dict[str, Any]]:
+    """instance_id -> prediction (the last entry wins); any malformed entry is one UserError."""
+    return {pred["instance_id"]: pred for _, pred in read_prediction_entries(path)}
 
 
 def write_predictions(path: str | Path, preds: dict[str, dict[str, Any]]) -> None:

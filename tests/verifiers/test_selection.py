@@ -98,3 +98,81 @@ def test_nothing_passes_filters():
     }
     assert select([]).chosen is None
     assert select([judged("empty", "", reward=1.0)]).chosen is None
+
+
+def sourced(item: Judged, n: int) -> Judged:
+    """The same candidate submitted by n systems."""
+    item.candidate.metadata["sources"] = [{"system": f"s{i}"} for i in range(n)]
+    return item
+
+
+def test_each_source_is_a_vote():
+    items = [
+        sourced(judged("a", FIX_A), 3),
+        judged("b1", FIX_B),
+        judged("b2", FIX_B.replace("if b", "if  b")),
+    ]
+    sel = select(items, SelectionConfig(primary="votes"))
+    assert sel.chosen == "a"
+    assert {r.id: r.votes for r in sel.ranking} == {"a": 3, "b1": 2, "b2": 2}
+
+
+def test_score_mode_ranks_by_the_score_and_gives_every_candidate_a_reason():
+    config = SelectionConfig(primary="score")
+    items = [
+        judged("b", FIX_B, reward=0.7),
+        sourced(judged("a", FIX_A, reward=0.6), 2),
+        judged("regress", FIX_B, reward=1.0, regression=False),
+        judged("empty", ""),
+    ]
+    sel = select(items, config)
+    rows = {r.id: r for r in sel.rows()}
+    assert [r.id for r in sel.ranking] == sorted(
+        (r.id for r in sel.ranking), key=lambda i: -rows[i].score
+    )  # the rank follows the score
+    # the documented formula: 0.5 for passing the filters + 0.5 x mean of (vote share, reward, reproduction)
+    votes_total = 2 + 1 + 1  # every non-empty submission
+    assert rows["a"].score == round(0.5 + 0.5 * (2 / votes_total + 0.6 + 0.5) / 3, 6)
+    assert rows["regress"].score < min(rows["a"].score, rows["b"].score)  # failing a filter costs 0.5
+    assert rows["empty"].score == 0.0
+    assert sel.chosen == "a" and rows["a"].reason.startswith("chosen: ")
+    assert (
+        rows["b"].reason == f"ranked 2: lost to a on score ({rows['b'].score:.3f} vs {rows['a'].score:.3f})"
+    )
+    assert [r.id for r in sel.excluded] == ["regress", "empty"]
+    assert rows["regress"].reason.startswith("excluded: regression failed (regressions)")
+    assert rows["empty"].reason == "excluded: the patch is empty"
+
+
+def repro_judged(cid: str, text: str, output: str) -> Judged:
+    from verifiers.types import Evidence
+
+    item = judged(cid, text)
+    evidence = [
+        Evidence(command="python repro.py", exit_code=1, output="Issue reproduced", label="base"),
+        Evidence(command="python repro.py", exit_code=0, output=output, label="patched"),
+    ]
+    passed = "resolved" in output
+    item.verdicts.append(
+        Verdict.make("reproduction", passed, "passed" if passed else "failed", "", evidence=evidence)
+    )
+    return item
+
+
+def test_behaviour_clusters_join_fixes_that_act_the_same_on_the_reproduction():
+    items = [
+        repro_judged("a", FIX_A, "took 0.51s\nIssue resolved"),
+        repro_judged("b", FIX_B, "took 0.73s\nIssue resolved"),  # other text, same behaviour
+        repro_judged("c", patch("    return 0"), "Issue reproduced"),
+        judged("d", patch("    return 1")),  # no reproduction ran: joins nobody
+        judged("e", patch("    return 2")),
+    ]
+    by_diff = select(items, SelectionConfig(primary="votes", reproduction="ignore"))
+    assert len(by_diff.clusters) == 5 and all(r.votes == 1 for r in by_diff.ranking)
+    by_behaviour = select(
+        items, SelectionConfig(primary="votes", cluster_by="behaviour", reproduction="ignore")
+    )
+    assert sorted(map(sorted, by_behaviour.behaviour_clusters)) == [["a", "b"], ["c"], ["d"], ["e"]]
+    assert {r.id: r.votes for r in by_behaviour.ranking} == {"a": 2, "b": 2, "c": 1, "d": 1, "e": 1}
+    assert by_behaviour.chosen == "a"
+    assert len(by_behaviour.clusters) == 5  # the diff clusters stay as they were
