@@ -120,13 +120,17 @@ def test_reproduction_read_from_the_sandbox_and_exit_code_fallback(sandbox):
 
 
 def test_hanging_tests_time_out_with_evidence(sandbox):
-    verifier = ExecutionVerifier(sandbox, ExecutionConfig(test_timeout=2, reproduction_timeout=2))
+    cache = ResultCache()
+    ExecutionVerifier(sandbox, cache=cache).check_regressions(Candidate(id="good", patch=GOOD))  # base runs
+    verifier = ExecutionVerifier(sandbox, ExecutionConfig(test_timeout=3, reproduction_timeout=2), cache)
     regression = verifier.check_regressions(Candidate(id="hang", patch=HANGS_TESTS))
     assert regression.passed is False and regression.status == "timed_out"
     assert regression.evidence[-1].timed_out and regression.evidence[-1].label == "patched"
+    assert "--junitxml" in regression.evidence[-1].command  # the command that hung is recorded
     hang_script = "while True:\n    pass\n"
     repro = verifier.check_reproduction(Candidate(id="g", patch=GOOD, reproduction_script=hang_script))
-    assert repro.status == "not_reproducing" and repro.evidence[0].timed_out
+    assert repro.status == "no_evidence" and repro.outcome == "no_evidence" and repro.evidence[0].timed_out
+    assert repro.passed is None and not repro.reproduces_on_base
     # the sandbox is usable afterwards
     assert sandbox.run("echo alive", timeout=10).output.strip() == "alive"
 
