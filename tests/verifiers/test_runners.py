@@ -18,7 +18,11 @@ def test_django_runs_runtests_with_labels_from_its_spec():
     runner = runner_for("django/django", "5.0")
     assert runner.name == "django" and runner.parser == "parse_log_django"
     assert runner.test_cmd == "./tests/runtests.py --verbosity 2 --settings=test_sqlite --parallel 1"
-    files = ["tests/utils_tests/test_http.py", "tests/db_functions/text/test_lower.py", "tests/queries/tests.py"]
+    files = [
+        "tests/utils_tests/test_http.py",
+        "tests/db_functions/text/test_lower.py",
+        "tests/queries/tests.py",
+    ]
     assert runner.test_command(files).endswith(
         "--parallel 1 utils_tests.test_http db_functions.text.test_lower queries.tests"
     )
@@ -52,7 +56,9 @@ def test_unknown_repositories_fall_back_to_pytest_unless_the_layout_says_otherwi
 
 def test_command_activates_the_environment_in_a_subshell_and_keeps_the_whole_log():
     command = runner_for("django/django", "5.0").command("/testbed", ["tests/a/tests.py"], "/tmp/log")
-    assert command.startswith("( if [ -f /opt/miniconda3/bin/activate ]; then source /opt/miniconda3/bin/activate")
+    assert command.startswith(
+        "( if [ -f /opt/miniconda3/bin/activate ]; then source /opt/miniconda3/bin/activate"
+    )
     assert "conda activate testbed" in command and "cd /testbed" in command
     assert "./tests/runtests.py" in command and " a.tests " in command + " "
     assert "> /tmp/log 2>&1" in command and "swe-ttc-tests-exit=$?" in command
@@ -117,7 +123,10 @@ def test_sympy_outcomes_per_file_from_its_verbose_report():
         f"{files[0]}::test_homomorphism": "passed",
         f"{files[0]}::test_isomorphisms": "failed",
     }
-    assert out[files[1]] == {f"{files[1]}::test_contains_basic": "passed", f"{files[1]}::test_as_set": "error"}
+    assert out[files[1]] == {
+        f"{files[1]}::test_contains_basic": "passed",
+        f"{files[1]}::test_as_set": "error",
+    }
 
 
 def test_no_recognisable_output_is_no_result():
@@ -150,8 +159,12 @@ TRACEBACK = 'Traceback (most recent call last):\n  File "/tmp/repro.py", line 1,
             "",
             ("other", "unrelated ImproperlyConfigured"),
         ),
-        ('  File "/tmp/repro.py", line 2\n    x = (\n        ^\nSyntaxError: \'(\' was never closed\n', 1, "",
-         ("other", "unrelated SyntaxError")),  # fmt: skip
+        (
+            "  File \"/tmp/repro.py\", line 2\n    x = (\n        ^\nSyntaxError: '(' was never closed\n",
+            1,
+            "",
+            ("other", "unrelated SyntaxError"),
+        ),  # fmt: skip
         # the issue itself is about the import failing: then the crash is the issue
         (
             TRACEBACK.format(line="ImportError: cannot import name 'x'"),
