@@ -176,3 +176,20 @@ def test_choose_filters_by_execution_and_votes_among_fixes(sandbox, judge_llm, j
     assert selection.clusters == [["good", "good-again"]]
     assert "2 of 4 candidates passed the execution filters" in selection.reason
     assert all(j.scores["judge"].value == 1.0 for j in judged)
+
+
+def test_unrelated_crash_is_no_evidence_and_the_search_lends_only_reproducing_scripts(sandbox):
+    from search.evaluate import run_reproduction_on_base
+    from sweagent.sandbox.base import RepoState
+
+    crash = "from calc.opz import divide\n\ndivide(1, 0)\n"  # a typo: ModuleNotFoundError, not the issue
+    verdict = ExecutionVerifier(sandbox).verify(
+        TASK, Candidate(id="c", patch=GOOD, reproduction_script=crash)
+    )
+    repro = by_check(verdict)["reproduction"]
+    assert repro.passed is None and repro.outcome == "no_evidence" and not repro.reproduces_on_base
+    assert "unrelated ModuleNotFoundError" in repro.explanation
+    here = RepoState(base_commit=sandbox.base_commit, patch="")
+    assert run_reproduction_on_base(sandbox, crash, "r.py", here)[0] is None  # never lent to other branches
+    assert run_reproduction_on_base(sandbox, NON_REPRODUCING, "r.py", here)[0] is False
+    assert run_reproduction_on_base(sandbox, REPRO, "r.py", here)[0] is True
