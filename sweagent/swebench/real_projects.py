@@ -486,9 +486,9 @@ def build(
     """Build the project images (and instance images, in the official layout); write the rows to `out`."""
     from sweagent.swebench.images import docker_client
 
+    rows = read_rows(source_rows) if instances else []
     client = client or docker_client()
     result = BuildResult()
-    rows = read_rows(source_rows) if instances else []
     with tempfile.TemporaryDirectory(prefix="swe-ttc-real-") as tmp:
         work = Path(tmp)
         for name in projects:
@@ -538,7 +538,8 @@ def cli() -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=DEFAULT_OUT, show_default=True)
 @click.option("--base-image", default=DEFAULT_IMAGE, show_default=True)
 def build_cmd(projects, layouts, instances, rows, out, base_image) -> None:
-    """Build the images and write the instance dataset."""
+    """Build real projects' test environments (Django, SymPy) from their PyPI sdists, and images of real
+    SWE-bench Verified instances re-based on those releases (rebuilt only when their inputs change)."""
     try:
         result = build(
             projects or tuple(PROJECTS),
