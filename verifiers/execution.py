@@ -449,22 +449,15 @@ class ExecutionVerifier:
     def related_tests(self, changed: list[str]) -> dict[str, Any]:
         """Existing test files related to `changed` (on the base commit), with the reason for each and
         the repository's test layout."""
-        key = "select:" + text_hash(
-            json.dumps(
-                [
-                    sorted(changed),
-                    self.config.max_test_files,
-                    self.config.import_depth,
-                    self.config.max_test_bytes,
-                ]
-            )
-        )
+        source = Path(scan_tests.__file__).read_text()
+        bounds = [self.config.max_test_files, self.config.import_depth, self.config.max_test_bytes]
+        key = "select:" + text_hash(json.dumps([sorted(changed), bounds, text_hash(source)]))
 
         def compute() -> dict[str, Any] | None:
             with self._preserved() as guard:
                 guard.to_base()
                 scanner = f"{self.scratch}/scan_tests.py"
-                self.sandbox.write_file(scanner, Path(scan_tests.__file__).read_text())
+                self.sandbox.write_file(scanner, source)
                 args = " ".join(shlex.quote(c) for c in changed)
                 result, _ = self._run(
                     self._in_env(

@@ -290,7 +290,9 @@ def release_repo(proj: Project, sdist: Path, dest: Path) -> str:
         done = _git(dest, "rev-parse", "--verify", "-q", "HEAD", check=False)
         if done.returncode == 0:
             return _on_top(dest, "HEAD", f"{proj.package} {proj.release}")
-        shutil.rmtree(dest)
+    if dest.exists():
+        shutil.rmtree(dest)  # what an interrupted build left
+    dest.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp, tarfile.open(sdist) as tar:
         tar.extractall(tmp, filter="data")
         (top,) = Path(tmp).iterdir()

@@ -82,6 +82,9 @@ def test_release_commit_is_the_same_on_every_machine(tmp_path):
     second = release_repo(TOY, sdist, tmp_path / "b")
     assert first == second
     assert release_repo(TOY, sdist, tmp_path / "a") == first  # an existing repository is reused
+    interrupted = tmp_path / "c" / "leftover"
+    interrupted.mkdir(parents=True)
+    assert release_repo(TOY, sdist, tmp_path / "c") == first and not interrupted.exists()
     files = git(tmp_path / "a", "ls-files").split()
     assert "bin/test" in files and not any("egg-info" in f for f in files)  # extra files in, artefacts out
     assert git(tmp_path / "a", "ls-files", "-s", "bin/test").startswith("100755")
