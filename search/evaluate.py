@@ -23,7 +23,7 @@ from sweagent.trajectory import Trajectory
 from verifiers.diffs import PatchParseError, touched_files
 from verifiers.execution import ExecutionVerifier
 from verifiers.pipeline import judge_candidate
-from verifiers.reproduction import read_outcome
+from verifiers.reproduction import outcome_on_base, read_outcome
 from verifiers.static import static_score
 from verifiers.types import Candidate, Score, Verdict, cap_output
 
@@ -57,9 +57,16 @@ def find_reproduction(state: RepoState, traj: Trajectory, globs: list[str]) -> s
 
 
 def run_reproduction_on_base(
-    sandbox: Sandbox, script: str, script_path: str, state: RepoState, python: str = "python3"
+    sandbox: Sandbox,
+    script: str,
+    script_path: str,
+    state: RepoState,
+    python: str = "python3",
+    issue: str = "",
 ) -> tuple[bool | None, str]:
-    """Does `script` print `Issue reproduced` on the base commit? (None: it could not tell.)
+    """Does `script` reproduce the issue on the base commit? True only then (the script is evidence and
+    may be lent to other branches); False when it ran and did not; None when it gave no evidence
+    (crashed for an unrelated reason, e.g. an ImportError the `issue` does not name, or timed out).
 
     The script runs from a scratch path with the repository root on PYTHONPATH. When the stage changed
     more than the script itself, it runs in the base state and the sandbox is put back into `state`.
@@ -79,8 +86,8 @@ def run_reproduction_on_base(
     finally:
         if source_changed:
             sandbox.restore(state)
-    outcome, _ = read_outcome(result.output, result.exit_code, result.timed_out)
-    reproduces = None if outcome == "other" else outcome == "reproduced"
+    outcome = outcome_on_base(read_outcome(result.output, result.exit_code, result.timed_out, issue)[0])
+    reproduces = {"reproduces": True, "does_not_reproduce": False}.get(outcome)  # no_evidence: None
     return reproduces, cap_output(result.output.strip(), 1500)
 
 

@@ -190,7 +190,7 @@ def _collect(job: Job, node: Node, traj: Trajectory, slot: Slot, ctx: SearchCont
             art.reproduction_path = path
             art.reproduction_script = sandbox.read_file(path)
             art.reproduces_on_base, art.reproduction_output = run_reproduction_on_base(
-                sandbox, art.reproduction_script, path, state, python
+                sandbox, art.reproduction_script, path, state, python, issue=ctx.task.problem_statement
             )
         if ctx.search.process_rewards:
             _put(node, "process", judged(judge, "score_partial", ctx.task, traj.messages, "reproduce"))

@@ -1,10 +1,14 @@
 """`swe-ttc bench verify`: time to verify N candidates of one task, without and with the result cache.
 
-Builds a small repository with an issue, starts one container on it, and verifies the same N
-candidates twice in one run: once with the cache disabled and once with a fresh cache. Candidates are
-what sampling produces: several copies of the right fix (some reformatted), an alternative fix, one
-that breaks a test and one that does not compile, each with the same reproduction script.
-Prints one JSON object.
+Two cases. `--project fixture` (default) builds a small repository with an issue and starts one
+container on it. `--project django` uses a real SWE-bench Verified instance re-based on Django's
+release sdist (django__django-17087, official image layout; `swe-ttc image build-real` makes it, and
+the bench builds it if missing), whose tests run with Django's own runner (runtests.py).
+
+Either way the same N candidates are verified twice in one run: once with the cache disabled and once
+with a fresh cache. Candidates are what sampling produces: several copies of the right fix (some
+reformatted), an alternative fix, one that breaks an existing test and one that does not compile,
+each with the same reproduction script. Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pathlib import Path
 import click
 
 from verifiers.cache import ResultCache
-from verifiers.execution import ExecutionVerifier
+from verifiers.execution import ExecutionConfig, ExecutionVerifier
 from verifiers.types import Candidate
 
 ISSUE = "stats.mean([]) raises ZeroDivisionError; it should return None for an empty sequence."
@@ -78,13 +82,74 @@ def _make_repo(root: Path) -> Path:
     return root
 
 
+ORDER = [0, 1, 2, 0, 3, 1, 4, 0]  # right, reformatted, alternative, right, breaking, ..., not compiling
+
+
 def candidates(n: int) -> list[Candidate]:
     """N candidates cycling through the patch kinds above (so equal patches recur, as in sampling)."""
-    order = [0, 1, 2, 0, 3, 1, 4, 0]
     return [
-        Candidate(id=f"c{i}", patch=_patch(BODIES[order[i % len(order)]]), reproduction_script=REPRO)
+        Candidate(id=f"c{i}", patch=_patch(BODIES[ORDER[i % len(ORDER)]]), reproduction_script=REPRO)
         for i in range(n)
     ]
+
+
+# ---- the real-project case: django__django-17087 ----------------------------------------------------
+
+DJANGO_INSTANCE = "django__django-17087"
+DJANGO_FILE = "django/db/migrations/serializer.py"
+DJANGO_REPRO = """\
+from django.db.migrations.writer import MigrationWriter
+
+
+class Outer:
+    class Inner:
+        @classmethod
+        def default(cls):
+            return "x"
+
+
+string, imports = MigrationWriter.serialize(Outer.Inner.default)
+print("Issue resolved" if "Outer.Inner.default" in string else "Issue reproduced")
+"""
+_BUGGY = 'return "%s.%s.%s" % (module, klass.__name__, self.value.__name__), {'
+DJANGO_EDITS = [
+    (_BUGGY, 'return "%s.%s.%s" % (module, klass.__qualname__, self.value.__name__), {'),  # the fix
+    (_BUGGY, 'return "%s.%s.%s" % (module,klass.__qualname__,self.value.__name__), {'),  # reformatted
+    (_BUGGY, 'return "%s.%s" % (module, self.value.__qualname__), {'),  # another fix
+    (  # breaks test_serialize_numbers
+        "return 'float(\"{}\")'.format(self.value), set()",
+        "return 'float({})'.format(self.value), set()",
+    ),
+    (_BUGGY, 'return "%s.%s.%s" % (module, klass.__qualname__ self.value.__name__), {'),  # no compile
+]
+
+
+def _edit(path: str, before: str, old: str, new: str) -> str:
+    after = before.replace(old, new, 1)
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{path}", f"b/{path}"
+    )
+    return f"diff --git a/{path} b/{path}\n" + "".join(lines)
+
+
+def django_candidates(n: int, source: str) -> list[Candidate]:
+    """N candidates on the Django instance, cycling through the same kinds as the fixture case."""
+    patches = [_edit(DJANGO_FILE, source, old, new) for old, new in DJANGO_EDITS]
+    return [
+        Candidate(id=f"c{i}", patch=patches[ORDER[i % len(ORDER)]], reproduction_script=DJANGO_REPRO)
+        for i in range(n)
+    ]
+
+
+def _django_task_and_image():
+    from sweagent.swebench.real_projects import SOURCE_ROWS, build, instance_image, read_rows
+    from sweagent.task import Task
+
+    build(
+        projects=["django"], layouts=(), instances=True, out=None, log=lambda line: click.echo(line, err=True)
+    )
+    row = next(r for r in read_rows(SOURCE_ROWS) if r["instance_id"] == DJANGO_INSTANCE)
+    return Task.from_swebench(row).public(), instance_image(DJANGO_INSTANCE)
 
 
 class _Counting:
@@ -102,42 +167,77 @@ class _Counting:
         return self.inner.run(command, timeout)
 
 
-def _verify_all(sandbox, task, cands: list[Candidate], cache: ResultCache) -> dict:
+def _verify_all(sandbox, task, cands: list[Candidate], cache: ResultCache, config: ExecutionConfig) -> dict:
     counting = _Counting(sandbox)
-    verifier = ExecutionVerifier(counting, cache=cache)
+    verifier = ExecutionVerifier(counting, config, cache=cache)
     start = time.perf_counter()
     statuses = {}
+    commands: set[str] = set()
     for cand in cands:
-        statuses[cand.id] = [f"{v.check}:{v.status}" for v in verifier.verify(task, cand)]
-    return {"seconds": time.perf_counter() - start, "commands": counting.count, "statuses": statuses}
+        verdicts = verifier.verify(task, cand)
+        statuses[cand.id] = [f"{v.check}:{v.status}" for v in verdicts]
+        commands |= {v.details["runner"]["command"] for v in verdicts if "runner" in v.details}
+    return {
+        "seconds": time.perf_counter() - start,
+        "commands": counting.count,
+        "statuses": statuses,
+        "runner_commands": sorted(commands),
+    }
 
 
 @click.command("verify")
 @click.option(
     "--n", "n", default=8, show_default=True, type=click.IntRange(1, 200), help="candidates to verify"
 )
+@click.option(
+    "--project",
+    type=click.Choice(["fixture", "django"]),
+    default="fixture",
+    show_default=True,
+    help="fixture: a small repository; django: a real Verified instance with Django's own test runner",
+)
+@click.option(
+    "--max-test-files",
+    default=2,
+    show_default=True,
+    type=click.IntRange(0, 1000),
+    help="related test files run per candidate (Django: test modules)",
+)
 @click.option("--image", default=None, help="container image (default: the sandbox config's image)")
-def bench_verify(n: int, image: str | None) -> None:
+def bench_verify(n: int, project: str, max_test_files: int, image: str | None) -> None:
     """Verify N candidates of one task with and without the result cache; print JSON."""
     from sweagent.config import SandboxConfig
     from sweagent.sandbox.factory import open_sandbox
     from sweagent.task import Task
 
-    config = SandboxConfig(image=image) if image else SandboxConfig()
-    cands = candidates(n)
+    config = ExecutionConfig(max_test_files=max_test_files)
     with tempfile.TemporaryDirectory(prefix="swe-ttc-bench-verify-") as tmp:
-        repo = _make_repo(Path(tmp) / "repo")
-        task = Task(instance_id="bench-verify", repo=str(repo), problem_statement=ISSUE)
-        with open_sandbox(config, repo_path=str(repo), run_label="bench-verify") as sandbox:
-            _verify_all(sandbox, task, cands[:1], ResultCache(enabled=False))  # warm-up, not timed
-            cold = _verify_all(sandbox, task, cands, ResultCache(enabled=False))
+        if project == "django":
+            task, default_image = _django_task_and_image()
+            box_config, repo_path = SandboxConfig(image=image or default_image), None
+        else:
+            repo = _make_repo(Path(tmp) / "repo")
+            task = Task(instance_id="bench-verify", repo=str(repo), problem_statement=ISSUE)
+            box_config = SandboxConfig(image=image) if image else SandboxConfig()
+            repo_path = str(repo)
+        with open_sandbox(box_config, repo_path=repo_path, run_label="bench-verify") as sandbox:
+            if project == "django":
+                cands = django_candidates(n, sandbox.read_file(DJANGO_FILE))
+            else:
+                cands = candidates(n)
+            _verify_all(sandbox, task, cands[:1], ResultCache(enabled=False), config)  # warm-up, not timed
+            cold = _verify_all(sandbox, task, cands, ResultCache(enabled=False), config)
             cache = ResultCache()
-            warm = _verify_all(sandbox, task, cands, cache)
+            warm = _verify_all(sandbox, task, cands, cache, config)
     result = {
         "bench": "verify",
+        "project": project,
+        "instance": task.instance_id,
+        "image": box_config.image if project == "django" or image else None,
         "candidates": n,
         "distinct_patches": len({c.patch for c in cands}),
-        "checks": ["apply", "reproduction", "regression"],
+        "checks": config.checks,
+        "runner_commands": warm["runner_commands"],
         "seconds_without_cache": round(cold["seconds"], 3),
         "seconds_with_cache": round(warm["seconds"], 3),
         "speedup": round(cold["seconds"] / warm["seconds"], 2) if warm["seconds"] else None,

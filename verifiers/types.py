@@ -22,6 +22,7 @@ VerdictStatus = Literal[
     "does_not_apply",
     "does_not_compile",
     "not_reproducing",  # the reproduction does not show the issue on the base commit: no evidence either way
+    "no_evidence",  # the reproduction crashed on the base commit for a reason unrelated to the issue
     "other_issues",  # the reproduction crashed or printed "Other issues" on the patched code
     "regressions",  # tests that passed on the base fail (or vanish) on the patched code
     "timed_out",
@@ -94,6 +95,16 @@ class Verdict(_Record):
     ) -> Verdict:
         score = None if passed is None else float(passed)
         return cls(check=check, passed=passed, status=status, score=score, explanation=explanation, **kw)
+
+    @property
+    def outcome(self) -> str | None:
+        """A reproduction verdict's outcome: `reproduces`, `does_not_reproduce`, `resolved` or `no_evidence`."""
+        return self.details.get("outcome") if self.check == "reproduction" else None
+
+    @property
+    def reproduces_on_base(self) -> bool:
+        """The reproduction script showed the issue on the base commit: it is evidence, fit to lend."""
+        return self.check == "reproduction" and self.details.get("base_outcome") == "reproduced"
 
 
 class Score(_Record):

@@ -32,3 +32,13 @@ def clean_command(everything: bool, run_label: str | None) -> None:
 
     removed = clean_containers(everything=everything, run_label=run_label)
     click.echo(f"removed {len(removed)} container(s)" + (f": {' '.join(removed)}" if removed else ""))
+
+
+def _add_build_real() -> None:
+    """`swe-ttc image build-real`: the real-project builder's own command (one implementation)."""
+    from sweagent.swebench.real_projects import build_cmd
+
+    image.add_command(build_cmd, "build-real")
+
+
+_add_build_real()

@@ -194,3 +194,36 @@ class RecordingSandbox:
 
     def seen_text(self) -> str:
         return "\n".join([*self.commands, *self.written.keys(), *self.written.values(), *self.read])
+
+
+# ---- real projects (Django, SymPy from their PyPI sdists) ----------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def real_rows(docker_client, base_image, tmp_path_factory) -> dict[str, dict]:
+    """Every real-project image present (built, or reused by content hash) and the instance rows."""
+    import json
+
+    from sweagent.swebench.real_projects import build
+
+    out = tmp_path_factory.mktemp("real") / "real.jsonl"
+    build(out=out, client=docker_client, base_image=base_image, log=lambda line: None)
+    return {row["instance_id"]: row for row in map(json.loads, out.read_text().splitlines())}
+
+
+@pytest.fixture
+def open_real(real_rows):
+    """Open a sandbox on an image holding its repository at /testbed; closed after the test."""
+    from sweagent.config import SandboxConfig
+    from sweagent.sandbox.factory import open_sandbox
+
+    opened = []
+
+    def opener(image: str):
+        sandbox = open_sandbox(SandboxConfig(image=image), run_label="test-real-projects")
+        opened.append(sandbox)
+        return sandbox
+
+    yield opener
+    for sandbox in opened:
+        sandbox.close()

@@ -27,3 +27,15 @@ def test_bench_verify_rejects_bad_count(capsys):
         main(["bench", "verify", "--n", "0"])
     assert exc.value.code != 0
     assert "--n" in capsys.readouterr().err
+
+
+def test_bench_verify_on_real_django_reports_both_timings(real_rows, capsys):
+    main(["bench", "verify", "--project", "django", "--n", "2", "--max-test-files", "1"])
+    result = json.loads(capsys.readouterr().out)
+    assert result["project"] == "django" and result["instance"] == "django__django-17087"
+    assert result["runner_commands"] == [
+        "./tests/runtests.py --verbosity 2 --settings=test_sqlite --parallel 1 migrations.test_writer"
+    ]
+    assert result["seconds_without_cache"] > 0 and result["seconds_with_cache"] > 0
+    assert result["same_verdicts"] is True and result["cache"]["hits"] > 0
+    assert result["verdicts"]["c0"] == ["apply:passed", "reproduction:passed", "regression:passed"]

@@ -120,13 +120,17 @@ def test_reproduction_read_from_the_sandbox_and_exit_code_fallback(sandbox):
 
 
 def test_hanging_tests_time_out_with_evidence(sandbox):
-    verifier = ExecutionVerifier(sandbox, ExecutionConfig(test_timeout=2, reproduction_timeout=2))
+    cache = ResultCache()
+    ExecutionVerifier(sandbox, cache=cache).check_regressions(Candidate(id="good", patch=GOOD))  # base runs
+    verifier = ExecutionVerifier(sandbox, ExecutionConfig(test_timeout=3, reproduction_timeout=2), cache)
     regression = verifier.check_regressions(Candidate(id="hang", patch=HANGS_TESTS))
     assert regression.passed is False and regression.status == "timed_out"
     assert regression.evidence[-1].timed_out and regression.evidence[-1].label == "patched"
+    assert "--junitxml" in regression.evidence[-1].command  # the command that hung is recorded
     hang_script = "while True:\n    pass\n"
     repro = verifier.check_reproduction(Candidate(id="g", patch=GOOD, reproduction_script=hang_script))
-    assert repro.status == "not_reproducing" and repro.evidence[0].timed_out
+    assert repro.status == "no_evidence" and repro.outcome == "no_evidence" and repro.evidence[0].timed_out
+    assert repro.passed is None and not repro.reproduces_on_base
     # the sandbox is usable afterwards
     assert sandbox.run("echo alive", timeout=10).output.strip() == "alive"
 
@@ -172,3 +176,20 @@ def test_choose_filters_by_execution_and_votes_among_fixes(sandbox, judge_llm, j
     assert selection.clusters == [["good", "good-again"]]
     assert "2 of 4 candidates passed the execution filters" in selection.reason
     assert all(j.scores["judge"].value == 1.0 for j in judged)
+
+
+def test_unrelated_crash_is_no_evidence_and_the_search_lends_only_reproducing_scripts(sandbox):
+    from search.evaluate import run_reproduction_on_base
+    from sweagent.sandbox.base import RepoState
+
+    crash = "from calc.opz import divide\n\ndivide(1, 0)\n"  # a typo: ModuleNotFoundError, not the issue
+    verdict = ExecutionVerifier(sandbox).verify(
+        TASK, Candidate(id="c", patch=GOOD, reproduction_script=crash)
+    )
+    repro = by_check(verdict)["reproduction"]
+    assert repro.passed is None and repro.outcome == "no_evidence" and not repro.reproduces_on_base
+    assert "unrelated ModuleNotFoundError" in repro.explanation
+    here = RepoState(base_commit=sandbox.base_commit, patch="")
+    assert run_reproduction_on_base(sandbox, crash, "r.py", here)[0] is None  # never lent to other branches
+    assert run_reproduction_on_base(sandbox, NON_REPRODUCING, "r.py", here)[0] is False
+    assert run_reproduction_on_base(sandbox, REPRO, "r.py", here)[0] is True

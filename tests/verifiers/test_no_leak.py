@@ -93,3 +93,55 @@ def test_every_verifier_is_blind_to_hidden_fields(calc_sandbox, judge_llm, judge
     for where, text in seen.items():
         for mark in MARKS:
             assert mark not in text, f"{mark} leaked into {where}"
+
+
+def test_real_project_checks_and_generated_reproductions_are_blind_to_hidden_fields(
+    real_rows, open_real, judge_llm, judge_model
+):
+    """On a real Django instance (official layout): the runner's commands, the files written, the prompt
+    asking for a reproduction script and the verdicts hold no hidden field; the image's git objects hold
+    neither the fix nor its tests."""
+    from tests.verifiers.test_real_projects import DJANGO_REPRO, DJANGO_UNCONFIGURED
+    from verifiers.execution import ExecutionConfig
+
+    row = real_rows["django__django-17087"]
+    task = Task(
+        instance_id=row["instance_id"],
+        repo=row["repo"],
+        version=row["version"],
+        problem_statement=row["problem_statement"],
+        **SENTINELS,
+    )
+    sandbox = open_real(row["image"])
+    history = sandbox.run("git log --all -p | grep -c -e '__qualname__, self.value.__name__' "
+                          "-e 'def test_serialize_nested_class_method' ; true", timeout=300)  # fmt: skip
+    assert history.output.strip() == "0", "the image's git history holds the fix or its tests"
+
+    replies = [f"```python\n{DJANGO_UNCONFIGURED}```", f"```python\n{DJANGO_REPRO}```"]
+    judge_llm.default = lambda messages: replies.pop(0) if replies else "no"
+    recorder = RecordingSandbox(sandbox)
+    config = ExecutionConfig(max_test_files=1, generate_reproduction=2)
+    verifier = ExecutionVerifier(recorder, config)
+    candidate = Candidate(
+        id="fix", patch=row["patch"]
+    )  # a candidate may equal the fix; the task never shows it
+    shared = verifier.shared_reproduction(task, [candidate], model=judge_model)
+    assert shared.source == "generated:1" and [t["base_outcome"] for t in shared.tried] == [
+        "other",
+        "reproduced",
+    ]
+    verdicts = verifier.verify(task, candidate, reproduction_script=shared.script)
+    assert [v.status for v in verdicts] == ["passed", "passed", "passed"]
+    assert any("./tests/runtests.py --verbosity 2" in c for c in recorder.commands)
+
+    prompts = judge_llm.prompts()
+    assert len(judge_llm.requests) == 2 and all(row["problem_statement"] in p for p in prompts)
+    seen = {
+        "prompts": "\n".join(prompts),
+        "sandbox": recorder.seen_text(),
+        "verdicts": json.dumps([v.model_dump(mode="json") for v in verdicts]),
+        "shared": shared.model_dump_json(),
+    }
+    for where, text in seen.items():
+        for mark in MARKS:
+            assert mark not in text, f"{mark} leaked into {where}"

@@ -49,7 +49,7 @@ def test_related_tests_by_import_and_name(tmp_path):
         "tests/test_pkg.py",
         "tests/test_api.py",
     }
-    assert result["reasons"]["src/shop/tests/test_cart.py"] == "name convention"
+    assert result["reasons"]["src/shop/tests/test_cart.py"].startswith("name convention (same package")
     assert result["reasons"]["tests/test_api.py"] == "imports shop.api which imports shop.cart"
     assert result["tests"][-1] == "tests/test_api.py"  # indirect imports rank last
     direct_only = scan_tests.related_tests(str(root), ["src/shop/cart.py"], 0, depth=0)
