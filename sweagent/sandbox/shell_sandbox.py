@@ -31,6 +31,8 @@ _GIT = (
 )
 _DIFF = "diff --cached --binary --no-color --no-ext-diff --no-renames --no-textconv"
 INTERNAL_TIMEOUT = 600.0
+INLINE_WRITE_LIMIT = 16 * 1024  # files up to this size are written by the git script itself (bash reads
+# a script a byte at a time: larger content is cheaper as a separate write)
 # In the repository's git dir, beside its own `info/exclude`: build noise and what was untracked at
 # start (every `git add` skips these), and what was untracked at start alone (taken back out of the
 # index where the agent staged it).
@@ -93,14 +95,28 @@ class ShellSandbox(Sandbox):
         """git with fixed output flags and, once the baseline is recorded, its excludes file."""
         if not self._git_dir:
             return _GIT
-        return f"{_GIT} -c core.excludesFile={quote(self._baseline_path(EXCLUDE_FILE))}"
+        return f"{_GIT} -c core.excludesFile={quote(self._in_git_dir(EXCLUDE_FILE))}"
 
-    def _baseline_path(self, name: str) -> str:
+    def _in_git_dir(self, name: str) -> str:
         return posixpath.join(self._git_dir, name)
 
-    def _write_baseline_files(self, untracked: tuple[str, ...]) -> None:
-        self.write_bytes(self._baseline_path(EXCLUDE_FILE), exclude_file_text(untracked))
-        self.write_bytes(self._baseline_path(UNTRACKED_FILE), exclude_file_text(untracked, noise=False))
+    def _write_baseline_files(self, untracked: tuple[str, ...]) -> str:
+        """Write the two excludes files; a shell fragment that writes them when they are small
+        (saving round trips), else they are written now and the fragment is empty."""
+        files = {
+            self._in_git_dir(EXCLUDE_FILE): exclude_file_text(untracked),
+            self._in_git_dir(UNTRACKED_FILE): exclude_file_text(untracked, noise=False),
+        }
+        if sum(len(data) for data in files.values()) > INLINE_WRITE_LIMIT or any(
+            b"\0" in d for d in files.values()
+        ):
+            for path, data in files.items():
+                self.write_bytes(path, data)
+            return ""
+        return "".join(
+            f"builtin printf %s {quote(data.decode('utf-8', 'surrogateescape'))} > {quote(path)} || exit 90; "
+            for path, data in files.items()
+        )
 
     def _internal(self, script: str) -> bytes:
         """Run `script` in a subshell at the repository root; return all its output or raise."""
@@ -126,12 +142,11 @@ class ShellSandbox(Sandbox):
         """`_internal` for scripts that rely on the baseline: when its excludes files have gone (the
         agent deleted them), write them again from memory and run the script once more."""
         baseline = self._require_baseline()
-        files = " && ".join(f"[ -f {quote(self._baseline_path(n))} ]" for n in (EXCLUDE_FILE, UNTRACKED_FILE))
+        files = " && ".join(f"[ -f {quote(self._in_git_dir(n))} ]" for n in (EXCLUDE_FILE, UNTRACKED_FILE))
         raw = self._internal(f"{{ {files}; }} || {{ builtin echo {_MISSING.decode()}; exit 0; }}; " + script)
         if raw.strip() != _MISSING:
             return raw
-        self._write_baseline_files(baseline.untracked)
-        return self._internal(script)
+        return self._internal(self._write_baseline_files(baseline.untracked) + script)
 
     def _require_baseline(self) -> Baseline:
         if self.baseline is None:
@@ -147,13 +162,12 @@ class ShellSandbox(Sandbox):
         are removed on exit."""
         doomed = " ".join(quote(path) for path in (index, *also_remove))
         script = (
-            f'__real="$({self._git} rev-parse --git-path index)"; '
-            f'cp -fp "$__real" {quote(index)} 2>/dev/null || rm -f {quote(index)}; '
+            f"cp -fp {quote(self._in_git_dir('index'))} {quote(index)} 2>/dev/null || rm -f {quote(index)}; "
             f'export GIT_INDEX_FILE={quote(index)}; trap "rm -f {doomed}" EXIT; '
             f"{self._git} add -A . || exit 91; "
         )
         if self.baseline is not None and self.baseline.untracked:
-            untracked = quote(self._baseline_path(UNTRACKED_FILE))
+            untracked = quote(self._in_git_dir(UNTRACKED_FILE))
             script += (
                 f"{self._git} ls-files -z --cached --ignored --exclude-from={untracked} "
                 f"| {self._git} update-index -z --force-remove --stdin || exit 91; "
@@ -163,7 +177,7 @@ class ShellSandbox(Sandbox):
     def record_baseline(self) -> Baseline:
         """Record the repository's state as the sandbox found it (call once, when it starts).
 
-        Four round trips: list what is untracked, write the two excludes files, write the start tree."""
+        Two round trips: list what is untracked; write the excludes files and the start tree."""
         git = _GIT
         raw = self._internal(
             f"{git} update-index -q --refresh >/dev/null 2>&1; "
@@ -174,10 +188,11 @@ class ShellSandbox(Sandbox):
         untracked = tuple(name.decode("utf-8", "surrogateescape") for name in listing.split(b"\0") if name)
         self.baseline = None  # (when recording again) the index fill below must not use the old one
         self._git_dir = git_dir.decode("utf-8", "surrogateescape")
-        self._write_baseline_files(untracked)
         index = self._temp_file("index")
         out = self._internal(
-            self._fill_index(index) + f"__tree=$({self._git} write-tree) || exit 93; builtin echo $__tree; "
+            self._write_baseline_files(untracked)
+            + self._fill_index(index)
+            + f"__tree=$({self._git} write-tree) || exit 93; builtin echo $__tree; "
             f"{self._git} update-ref {BASELINE_REF} $__tree || exit 93; "
             f"{self._git} diff-tree -r -z --no-renames {quote(head.decode())} $__tree || exit 93; "
             f"builtin printf '\\0'; {self._git} ls-tree -z --name-only $__tree"
