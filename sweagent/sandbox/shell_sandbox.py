@@ -215,7 +215,7 @@ class ShellSandbox(Sandbox):
         start = quote(baseline.tree)
         listing = self._git_state(
             self._fill_index(index)
-            + f"{self._git} diff --cached --name-only --diff-filter=A -z {start} -- && trap - EXIT"
+            + f"{self._git} diff --cached --no-renames --name-only --diff-filter=A -z {start} -- && trap - EXIT"
         )
         names = [name.decode("utf-8", "surrogateescape") for name in listing.split(b"\0") if name]
         dropped = [name for name in names if baseline.left_out(name, exclude_new or ())]
