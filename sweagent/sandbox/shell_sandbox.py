@@ -181,7 +181,7 @@ class ShellSandbox(Sandbox):
         git = _GIT
         raw = self._internal(
             f"{git} update-index -q --refresh >/dev/null 2>&1; "
-            f"{git} rev-parse --absolute-git-dir && {git} rev-parse --verify HEAD^{{commit}} || exit 90; "
+            f"{git} rev-parse --absolute-git-dir HEAD^{{commit}} || exit 90; "
             f"{git} ls-files -z --others --directory --no-empty-directory"
         )
         git_dir, head, listing = raw.split(b"\n", 2)
