@@ -136,14 +136,15 @@ def submitted_summary(traj: Trajectory) -> str:
 
 
 def static_reward(sandbox: Sandbox, patch: str) -> Score | None:
-    """pyflakes delta of the files a patch touches (base content vs the sandbox's current content)."""
+    """pyflakes delta of the files a patch touches (start content vs the sandbox's current content)."""
     try:
         files = [f.path for f in touched_files(patch) if f.path.endswith(".py")]
     except PatchParseError:
         return None
     before: dict[str, str | None] = {}
     after: dict[str, str | None] = {}
-    base = shlex.quote(sandbox.base_commit)
+    baseline = getattr(sandbox, "baseline", None)  # the sandbox's start state, which the patch is relative to
+    base = shlex.quote(baseline.tree if baseline is not None else sandbox.base_commit)
     for path in files:
         shown = sandbox.run(
             f"cd {shlex.quote(sandbox.workdir)} && git show {base}:{shlex.quote(path)}", timeout=60

@@ -1,8 +1,8 @@
 """A small pool of warm sandboxes, one per concurrent expansion, replaced when one dies.
 
 Forking a node is `restore(state)` in a warm sandbox: in the sandbox that took the snapshot it is a
-`git read-tree` of the saved tree id; in another one the state's patch is applied to the base
-commit. Either way no container starts and no earlier stage is redone. A sandbox that stops
+`git read-tree` of the saved tree id; in another one the state's patch is applied to the sandbox's
+start state (the same in every sandbox of the pool's image and commit). Either way no container starts and no earlier stage is redone. A sandbox that stops
 answering (its container was killed, its shell cannot be restarted) is closed and replaced by a
 fresh one, into which the next node's state is restored from its patch.
 """

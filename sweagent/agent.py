@@ -101,6 +101,9 @@ class Agent:
                 "native_tools": self.native,
             }
         )
+        baseline = getattr(self.sandbox, "baseline", None)
+        if baseline is not None:  # what the repository already held: not the agent's work
+            traj.environment["baseline"] = baseline.summary()
         messages = traj.messages or self.initial_messages(task, context)
         traj.messages = messages
         tracker = StageTracker(reproduction_globs=list(agent_cfg.exclude_new_files))

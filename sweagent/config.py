@@ -77,12 +77,12 @@ class AgentConfig(_Strict):
             "*_repro.py",
             "scratch*",
             "debug_*.py",
-            "__pycache__",
-            "*.pyc",
-            ".pytest_cache",
-            "*.egg-info",
         ],
-        description="globs matched against each name on a new file's path (file or folder): such files are left out of the final patch",
+        description=(
+            "the agent's scratch files, left out of the final patch: a new file at the repository root, "
+            "or a new top-level folder, whose name matches one of these globs (deeper files are kept, so "
+            "pkg/debug_utils.py stays; build output and files untracked at start never enter a patch)"
+        ),
     )
     localize_hint: bool = Field(
         True, description="put the top files of `swe-ttc localize` in the first message"

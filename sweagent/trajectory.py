@@ -2,6 +2,10 @@
 
 Format `swe-ttc/trajectory@1`: the exact messages sent to the model, one step per model reply (stage,
 thought, action, observation, timings, tokens, cost), the final patch, the exit status and the config.
+`environment["baseline"]` (optional, so older files and readers stay valid under the same version)
+records what the repository held before the agent started, which the patch is relative to: the
+start tree and HEAD, and the paths already `modified`, `mode_changed`, `added`, `deleted` (against
+HEAD) or `untracked`, each list capped with its full length in `counts`.
 """
 
 from __future__ import annotations

@@ -33,3 +33,13 @@ def base_image(docker_client) -> str:
     except docker.errors.ImageNotFound:
         pytest.fail(f"image {BASE_IMAGE} missing: build it with `swe-ttc image build-base`")
     return BASE_IMAGE
+
+
+@pytest.fixture(scope="session")
+def setup_rows(docker_client, base_image) -> dict[str, dict]:
+    """Set-up kind -> dataset row of an image whose set-up left state in /testbed, as SWE-bench's do
+    (`sweagent.swebench.setup_fixtures`); images are built once and reused while their inputs hold."""
+    from sweagent.swebench.setup_fixtures import SETUPS, build
+
+    kinds = list(SETUPS)
+    return dict(zip(kinds, build(kinds, client=docker_client, base_image=base_image), strict=True))

@@ -238,9 +238,9 @@ class DockerSandbox(ShellSandbox):
                 self._copy_in(prepared.path)
             self.shell = self._start_shell()
             self.base_commit = prepared.commit if prepared else self._existing_commit(commit)
-            # The index's stat data describe the host's files; refresh it once so diffs do not
-            # re-hash every file of the repository each time.
-            self._internal("git update-index -q --refresh >/dev/null 2>&1; true")
+            # What the image (or the copy) holds now is what every diff is measured against; this
+            # also refreshes the index, whose stat data describe the host's files after a copy.
+            self.record_baseline()
         except BaseException:
             self.close()
             raise

@@ -129,6 +129,7 @@ class LocalSandbox(ShellSandbox):
                 output_limit=config.output_limit,
                 command_timeout=config.command_timeout,
             )
+            self.record_baseline()
         except BaseException:
             self.close()
             raise

@@ -1,15 +1,17 @@
 """The parts of a sandbox that only need a persistent shell: running commands and git state.
 
-`diff`, `snapshot` and `restore` run git inside the sandbox (the same git the agent uses), in a
-subshell so the agent's cwd and variables are untouched, with a temporary index (`GIT_INDEX_FILE`)
-so the repository's own index is never changed by looking at it. Binary files travel as ASCII
+`record_baseline` notes the repository's state once, when the sandbox starts (see
+`sweagent.sandbox.baseline`); `diff`, `snapshot` and `restore` are relative to it. They run git
+inside the sandbox (the same git the agent uses), in a subshell so the agent's cwd and variables are
+untouched, with a temporary index (`GIT_INDEX_FILE`) so the repository's own index is never changed
+by looking at it, and with the baseline's excludes file (`core.excludesFile`) so what was untracked
+at start is never read again. Binary files travel as ASCII
 (`--binary`); patches are `str` decoded with `surrogateescape`, so text files in other encodings
 keep their exact bytes (encode with `encode_patch` or `errors="surrogateescape"` to write one).
 """
 
 from __future__ import annotations
 
-import fnmatch
 import io
 import posixpath
 import secrets
@@ -17,6 +19,7 @@ import tarfile
 from abc import abstractmethod
 
 from sweagent.sandbox.base import CommandResult, RepoState, Sandbox
+from sweagent.sandbox.baseline import Baseline, exclude_file_text, parse_raw_diff
 from sweagent.sandbox.shell import SandboxError, ShellSession, quote
 
 __all__ = ["SandboxError", "ShellSandbox", "decode_patch", "encode_patch"]
@@ -28,6 +31,17 @@ _GIT = (
 )
 _DIFF = "diff --cached --binary --no-color --no-ext-diff --no-renames --no-textconv"
 INTERNAL_TIMEOUT = 600.0
+INLINE_WRITE_LIMIT = 16 * 1024  # files up to this size are written by the git script itself (bash reads
+# a script a byte at a time: larger content is cheaper as a separate write)
+# In the repository's git dir, beside its own `info/exclude`: build noise and what was untracked at
+# start (every `git add` skips these), and what was untracked at start alone (taken back out of the
+# index where the agent staged it).
+EXCLUDE_FILE = "swe-ttc-baseline-exclude"
+UNTRACKED_FILE = "swe-ttc-baseline-untracked"
+# Keeps the start tree reachable, so `git gc --prune=now` by the agent cannot delete it (a ref to a
+# tree: `git log --all`, `git branch` and `git tag` do not show it).
+BASELINE_REF = "refs/swe-ttc/baseline"
+_MISSING = b"__swe_ttc_baseline_missing__"
 
 
 def decode_patch(data: bytes) -> str:
@@ -36,11 +50,6 @@ def decode_patch(data: bytes) -> str:
 
 def encode_patch(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
-
-
-def _excluded(path: str, globs: list[str]) -> bool:
-    """True when the file name, or any folder on its path, matches one of `globs`."""
-    return any(fnmatch.fnmatchcase(part, g) for part in path.split("/") for g in globs)
 
 
 class ShellSandbox(Sandbox):
@@ -78,6 +87,37 @@ class ShellSandbox(Sandbox):
 
     # -- git --------------------------------------------------------------------------------------
 
+    baseline: Baseline | None = None
+    _git_dir: str = ""
+
+    @property
+    def _git(self) -> str:
+        """git with fixed output flags and, once the baseline is recorded, its excludes file."""
+        if not self._git_dir:
+            return _GIT
+        return f"{_GIT} -c core.excludesFile={quote(self._in_git_dir(EXCLUDE_FILE))}"
+
+    def _in_git_dir(self, name: str) -> str:
+        return posixpath.join(self._git_dir, name)
+
+    def _write_baseline_files(self, untracked: tuple[str, ...]) -> str:
+        """Write the two excludes files; a shell fragment that writes them when they are small
+        (saving round trips), else they are written now and the fragment is empty."""
+        files = {
+            self._in_git_dir(EXCLUDE_FILE): exclude_file_text(untracked),
+            self._in_git_dir(UNTRACKED_FILE): exclude_file_text(untracked, noise=False),
+        }
+        if sum(len(data) for data in files.values()) > INLINE_WRITE_LIMIT or any(
+            b"\0" in d for d in files.values()
+        ):
+            for path, data in files.items():
+                self.write_bytes(path, data)
+            return ""
+        return "".join(
+            f"builtin printf %s {quote(data.decode('utf-8', 'surrogateescape'))} > {quote(path)} || exit 90; "
+            for path, data in files.items()
+        )
+
     def _internal(self, script: str) -> bytes:
         """Run `script` in a subshell at the repository root; return all its output or raise."""
         if not self.base_commit:
@@ -98,34 +138,95 @@ class ShellSandbox(Sandbox):
             raise SandboxError(f"git operation {why} in the sandbox: {' | '.join(tail)}")
         return raw
 
-    def _temp_index(self) -> str:
-        return quote(posixpath.join(self.scratch, f".swe_ttc_index_{secrets.token_hex(6)}"))
+    def _git_state(self, script: str) -> bytes:
+        """`_internal` for scripts that rely on the baseline: when its excludes files have gone (the
+        agent deleted them), write them again from memory and run the script once more."""
+        baseline = self._require_baseline()
+        files = " && ".join(f"[ -f {quote(self._in_git_dir(n))} ]" for n in (EXCLUDE_FILE, UNTRACKED_FILE))
+        raw = self._internal(f"{{ {files}; }} || {{ builtin echo {_MISSING.decode()}; exit 0; }}; " + script)
+        if raw.strip() != _MISSING:
+            return raw
+        return self._internal(self._write_baseline_files(baseline.untracked) + script)
 
-    def _fill_index(self, index: str) -> str:
-        """Shell fragment: a temp index equal to the work tree (seeded from the real one for speed)."""
-        return (
-            f'__real="$({_GIT} rev-parse --git-path index)"; '
-            f'cp -fp "$__real" {index} 2>/dev/null || rm -f {index}; '
-            f'export GIT_INDEX_FILE={index}; trap "rm -f {index}" EXIT; '
-            f"{_GIT} add -A . || exit 91; "
+    def _require_baseline(self) -> Baseline:
+        if self.baseline is None:
+            raise SandboxError("this sandbox recorded no starting state (no git repository at start)")
+        return self.baseline
+
+    def _temp_file(self, kind: str) -> str:
+        return posixpath.join(self.scratch, f".swe_ttc_{kind}_{secrets.token_hex(6)}")
+
+    def _fill_index(self, index: str, *also_remove: str) -> str:
+        """Shell fragment: a temp index equal to the work tree (seeded from the real one for speed),
+        untracked-at-start (even if the agent staged it) and ignored files left out; the temp files
+        are removed on exit."""
+        doomed = " ".join(quote(path) for path in (index, *also_remove))
+        script = (
+            f"cp -fp {quote(self._in_git_dir('index'))} {quote(index)} 2>/dev/null || rm -f {quote(index)}; "
+            f'export GIT_INDEX_FILE={quote(index)}; trap "rm -f {doomed}" EXIT; '
+            f"{self._git} add -A . || exit 91; "
         )
+        if self.baseline is not None and self.baseline.untracked:
+            untracked = quote(self._in_git_dir(UNTRACKED_FILE))
+            script += (
+                f"{self._git} ls-files -z --cached --ignored --exclude-from={untracked} "
+                f"| {self._git} update-index -z --force-remove --stdin || exit 91; "
+            )
+        return script
+
+    def record_baseline(self) -> Baseline:
+        """Record the repository's state as the sandbox found it (call once, when it starts).
+
+        Two round trips: list what is untracked; write the excludes files and the start tree."""
+        git = _GIT
+        raw = self._internal(
+            f"{git} update-index -q --refresh >/dev/null 2>&1; "
+            f"{git} rev-parse --absolute-git-dir HEAD^{{commit}} || exit 90; "
+            f"{git} ls-files -z --others --directory --no-empty-directory"
+        )
+        git_dir, head, listing = raw.split(b"\n", 2)
+        untracked = tuple(name.decode("utf-8", "surrogateescape") for name in listing.split(b"\0") if name)
+        self.baseline = None  # (when recording again) the index fill below must not use the old one
+        self._git_dir = git_dir.decode("utf-8", "surrogateescape")
+        index = self._temp_file("index")
+        out = self._internal(
+            self._write_baseline_files(untracked)
+            + self._fill_index(index)
+            + f"__tree=$({self._git} write-tree) || exit 93; builtin echo $__tree; "
+            f"{self._git} update-ref {BASELINE_REF} $__tree || exit 93; "
+            f"{self._git} diff-tree -r -z --no-renames {quote(head.decode())} $__tree || exit 93; "
+            f"builtin printf '\\0'; {self._git} ls-tree -z --name-only $__tree"
+        )
+        tree, _, rest = out.partition(b"\n")
+        fields = rest.split(b"\0")
+        split = fields.index(b"")  # the empty field the printf above put between the two listings
+        self.baseline = Baseline(
+            tree=tree.decode().strip(),
+            head=head.decode().strip(),
+            untracked=untracked,
+            top_level=frozenset(f.decode("utf-8", "surrogateescape") for f in fields[split + 1 :] if f),
+            changes=parse_raw_diff(b"\0".join(fields[:split])),
+        )
+        return self.baseline
 
     def diff(self, exclude_new: list[str] | None = None) -> str:
-        index = self._temp_index()
-        base = quote(self.base_commit)
-        if not exclude_new:
-            return decode_patch(self._internal(self._fill_index(index) + f"{_GIT} {_DIFF} {base} --"))
-        listing = self._internal(
+        baseline = self._require_baseline()
+        index = self._temp_file("index")
+        start = quote(baseline.tree)
+        listing = self._git_state(
             self._fill_index(index)
-            + f"{_GIT} diff --cached --name-only --diff-filter=A -z {base} -- && trap - EXIT"
+            + f"{self._git} diff --cached --no-renames --name-only --diff-filter=A -z {start} -- && trap - EXIT"
         )
         names = [name.decode("utf-8", "surrogateescape") for name in listing.split(b"\0") if name]
-        dropped = [name for name in names if _excluded(name, exclude_new)]
-        script = f'export GIT_INDEX_FILE={index}; trap "rm -f {index}" EXIT; '
+        dropped = [name for name in names if baseline.left_out(name, exclude_new or ())]
+        script = f'export GIT_INDEX_FILE={quote(index)}; trap "rm -f {quote(index)}" EXIT; '
         if dropped:
-            files = " ".join(quote(name) for name in dropped)
-            script += f"{_GIT} rm -q --cached --ignore-unmatch -- {files} >/dev/null || exit 92; "
-        return decode_patch(self._internal(script + f"{_GIT} {_DIFF} {base} --"))
+            paths = " ".join(quote(name) for name in dropped)
+            script += (
+                f"builtin printf '%s\\0' {paths} | {self._git} update-index -z --force-remove --stdin "
+                "|| exit 92; "
+            )
+        return decode_patch(self._internal(script + f"{self._git} {_DIFF} {start} --"))
 
     def export_files(self, pattern: str = "*.py", limit: int = 20_000) -> dict[str, bytes]:
         """Tracked files matching `pattern` at the base commit, read in one `git archive` (used to
@@ -141,39 +242,67 @@ class ShellSandbox(Sandbox):
         return files
 
     def snapshot(self) -> RepoState:
-        index = self._temp_index()
-        raw = self._internal(
+        baseline = self._require_baseline()
+        index = self._temp_file("index")
+        raw = self._git_state(
             self._fill_index(index)
-            + f"{_GIT} write-tree || exit 93; {_GIT} {_DIFF} {quote(self.base_commit)} --"
+            + f"{self._git} write-tree || exit 93; {self._git} {_DIFF} {quote(baseline.tree)} --"
         )
         tree, _, patch = raw.partition(b"\n")
-        return RepoState(base_commit=self.base_commit, patch=decode_patch(patch), tree=tree.decode().strip())
+        return RepoState(
+            base_commit=self.base_commit,
+            patch=decode_patch(patch),
+            tree=tree.decode().strip(),
+            baseline=baseline.tree,
+        )
 
     def restore(self, state: RepoState) -> None:
-        base = quote(state.base_commit)
-        reset_head = f'[ "$({_GIT} rev-parse HEAD)" = {base} ] || {_GIT} reset -q --soft {base} || exit 94; '
+        """Put the work tree into `state`: its own tree when this sandbox still holds it (a warm
+        fork), else the start tree plus the state's patch. HEAD goes back to the start commit and
+        the repository's index to HEAD; untracked-at-start and ignored files are left alone."""
+        baseline = self._require_baseline()
+        self._check_restorable(state, baseline)
+        git = self._git
+        reset_head = (
+            f'[ "$({git} rev-parse HEAD)" = {quote(baseline.head)} ] '
+            f"|| {git} reset -q --soft {quote(baseline.head)} || exit 94; "
+        )
+        settle = f"unset GIT_INDEX_FILE; {git} reset -q >/dev/null; "
         if state.tree:
-            index = self._temp_index()
             tree = quote(state.tree)
-            answer = self._internal(
-                f"{_GIT} cat-file -e {tree}^{{tree}} 2>/dev/null || {{ echo absent; exit 0; }}; "
-                f"{_GIT} cat-file -e {base}^{{commit}} 2>/dev/null || {{ echo absent; exit 0; }}; "
-                + self._fill_index(index)
-                + f"{_GIT} read-tree --reset -u {tree} || {{ echo absent; exit 0; }}; unset GIT_INDEX_FILE; "
+            answer = self._git_state(
+                f"{git} cat-file -e {tree}^{{tree}} 2>/dev/null || {{ echo absent; exit 0; }}; "
                 + reset_head
-                + f"{_GIT} reset -q >/dev/null; echo restored"
+                + self._fill_index(self._temp_file("index"))
+                + f"{git} read-tree --reset -u {tree} || {{ echo absent; exit 0; }}; "
+                + settle
+                + "echo restored"
             )
             if answer.strip().endswith(b"restored"):
-                self.base_commit = state.base_commit
                 return
-        patch_path = posixpath.join(self.scratch, f".swe_ttc_patch_{secrets.token_hex(6)}")
-        self.write_bytes(patch_path, encode_patch(state.patch))
-        patch_file = quote(patch_path)
-        self._internal(
-            f'trap "rm -f {patch_file}" EXIT; '
-            f"{_GIT} cat-file -e {base}^{{commit}} || exit 96; "
+        patch_file = self._temp_file("patch")
+        if state.patch:
+            self.write_bytes(patch_file, encode_patch(state.patch))
+        start = quote(baseline.tree)
+        self._git_state(
+            f"{git} cat-file -e {start}^{{tree}} 2>/dev/null || {{ rm -f {quote(patch_file)}; "
+            f"echo 'the start tree is gone (was {BASELINE_REF} deleted?)' >&2; exit 96; }}; "
             + reset_head
-            + f"{_GIT} reset -q --hard {base} && {_GIT} clean -fdq && "
-            f"{{ [ ! -s {patch_file} ] || {_GIT} apply --binary --whitespace=nowarn {patch_file}; }}"
+            + self._fill_index(self._temp_file("index"), patch_file)
+            + f"{git} read-tree --reset -u {start} || exit 95; "
+            + settle
+            + f"[ ! -s {quote(patch_file)} ] || {git} apply --binary --whitespace=nowarn {quote(patch_file)}"
         )
-        self.base_commit = state.base_commit
+
+    def _check_restorable(self, state: RepoState, baseline: Baseline) -> None:
+        """A state restores only where it was taken relative to the same start (see `RepoState`)."""
+        if state.base_commit != self.base_commit:
+            raise SandboxError(
+                f"cannot restore a state of commit {state.base_commit[:12]} in a sandbox at commit "
+                f"{self.base_commit[:12]}: open a sandbox at that commit"
+            )
+        if state.baseline and state.baseline != baseline.tree:
+            raise SandboxError(
+                f"cannot restore a state taken from start tree {state.baseline[:12]} in a sandbox that "
+                f"started from {baseline.tree[:12]}: restore it in a sandbox of the same image and commit"
+            )

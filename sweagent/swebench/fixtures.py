@@ -126,8 +126,17 @@ def breaking_patch(task: FixtureTask) -> str:
         return diff_for(repo, task.breaking_fix)
 
 
-def build_image(client: docker.DockerClient, task: FixtureTask, base_image: str, workdir: Path) -> str:
-    """Build (or reuse) the task's image; returns its name."""
+def build_image(
+    client: docker.DockerClient,
+    task: FixtureTask,
+    base_image: str,
+    workdir: Path,
+    *,
+    setup: str = "",
+    name: str | None = None,
+) -> str:
+    """Build (or reuse) the task's image; returns its name. `setup` is a shell command run in
+    /testbed after the copy (an environment set-up, as SWE-bench's images have)."""
     try:
         base_id = client.images.get(base_image).id
     except docker.errors.ImageNotFound:
@@ -136,9 +145,10 @@ def build_image(client: docker.DockerClient, task: FixtureTask, base_image: str,
         ) from None
     context = workdir / f"ctx-{task.instance_id}"
     make_repo(task, context / "testbed")
-    (context / "Dockerfile").write_text(DOCKERFILE.format(base=base_image))
+    dockerfile = DOCKERFILE.format(base=base_image) + (f"RUN {setup}\n" if setup else "")
+    (context / "Dockerfile").write_text(dockerfile)
     key = _content_key(context, base_id)
-    name = image_for(task)
+    name = name or image_for(task)
     try:
         if client.images.get(name).labels.get(HASH_LABEL) == key:
             return name

@@ -46,7 +46,8 @@ def test_diff_includes_untracked_and_respects_exclusions(sandbox):
     assert "old mode 100755\nnew mode 100644" in patch and "new file mode 100755" in patch
 
     kept = _files(sandbox.diff(exclude_new=["reproduce*.py", "repro_*.py"]))
-    assert "reproduce_bug.py" not in kept and "tests/repro_case.py" not in kept
+    assert "reproduce_bug.py" not in kept, "a scratch script at the repository root is left out"
+    assert "tests/repro_case.py" in kept, "below the top level a matching name is the agent's work"
     assert {"pkg/core.py", "pkg/new_module.py", "data.bin"} <= set(kept)
     # a tracked file matching a glob is still reported: only new files are left out
     assert "pkg/core.py" in _files(sandbox.diff(exclude_new=["core.py"]))
@@ -114,3 +115,33 @@ def test_non_utf8_text_survives_patch_round_trip(sandbox):
     sandbox.restore(RepoState(base_commit=state.base_commit, patch=state.patch))
     assert sandbox.run("od -An -tx1 latin1.txt").output.split() == "63 61 66 e9 20 63 72 e8 6d 65 0a".split()
     assert sandbox.snapshot().tree == state.tree
+
+
+def test_new_source_files_named_like_scratch_are_kept(sandbox):
+    """Only the agent's scratch files at the top level and build output stay out of the patch."""
+    from sweagent.config import AgentConfig
+
+    assert sandbox.baseline is not None and sandbox.baseline.is_clean  # a fresh copy of the commit
+    kept = [
+        "pkg/debug_utils/__init__.py",
+        "pkg/debug_utils/x.py",
+        "pkg/scratch_space.py",
+        "tests/repro_case.py",
+    ]
+    dropped = [
+        "reproduce_bug.py",
+        "debug_mean.py",
+        "scratch/notes.txt",
+        "pkg/__pycache__/core.cpython-311.pyc",
+        "pkg/orphan.pyc",
+        "calc.egg-info/PKG-INFO",
+        "dist/calc-0.1.tar.gz",
+    ]
+    for path in kept + dropped:
+        sandbox.write_file(path, f"# {path}\n")
+    patch = sandbox.diff(exclude_new=AgentConfig().exclude_new_files)
+    assert sorted(_files(patch)) == sorted(kept)
+    # a snapshot carries the scratch files (a later stage may run them), but never build output
+    carried = set(_files(sandbox.snapshot().patch))
+    assert {"reproduce_bug.py", "scratch/notes.txt", "dist/calc-0.1.tar.gz"} <= carried
+    assert not {p for p in carried if "pycache" in p or p.endswith((".pyc", "PKG-INFO"))}
