@@ -1,8 +1,9 @@
 """Getting a repository into a sandbox without touching the user's tree.
 
-A host repository is cloned (`git clone --no-hardlinks`) into a private temp dir and checked out
-at the requested commit; refs that could show the future of that commit (other branches, remotes,
-stash, tags not in its history) are deleted so an agent cannot read a later fix from `git log --all`.
+A host repository is copied into a private temp dir as a new repository that holds the requested
+commit and its history, nothing later: no branch, remote, stash, tag, reflog entry or object from
+after that commit exists in the copy, reachable or not, so an agent cannot read a later fix from
+`git log --all`, `git fsck --lost-found` or the pack files. Commit ids are the host's own.
 The local sandbox works in that clone directly; the Docker sandbox ships it as a tar stream to
 `/testbed` with root ownership (so git inside never complains about dubious ownership).
 """
@@ -109,7 +110,12 @@ def resolve_commit(repo_path: str | Path, commit: str | None = None) -> str:
 def prepare_clone(
     repo_path: str | Path, commit: str | None = None, *, prefix: str = "swe-ttc-repo-"
 ) -> PreparedRepo:
-    """Clone the host repository into a new temp dir, checked out at `commit` (default HEAD).
+    """A new repository in a temp dir holding `commit` (default HEAD) and its history only.
+
+    The copy is a fresh `git init` that fetches `commit` and the tags already in its history from
+    the host repository. A fetch sends only the objects reachable from what it asks for, so no
+    later commit, tree or blob ever arrives (unlike a clone whose future refs are deleted after the
+    fact, which keeps their objects in its packs). Commit ids stay those of the host repository.
 
     (Checking out inside the container instead was measured slower: git's per-file writes on the
     container's overlay file system cost more than writing here and extracting one archive.)"""
@@ -120,44 +126,44 @@ def prepare_clone(
     root = Path(tempfile.mkdtemp(prefix=prefix))
     dest = root / "repo"
     try:
-        cloned = _git(None, "clone", "--quiet", "--no-hardlinks", "--no-checkout", top, str(dest))
-        if cloned.returncode != 0:
-            raise UserError(f"could not copy repository {src}: {_last_line(cloned.stderr)}")
-        _check(_git(dest, "checkout", "--quiet", "--force", "-B", branch, sha), src)
-        _hide_future(dest, branch, sha)
+        _copy_history(Path(top), dest, sha, branch)
+        _check(_git(dest, "checkout", "--quiet", "--force", branch), src)
         return PreparedRepo(root=root, path=dest, commit=sha)
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
         raise
 
 
+# The host repository answers a fetch of any commit it holds by id, whatever its own settings, and
+# skips the delta search (deltas already in its packs are reused; a local copy need not be small).
+_UPLOAD_PACK = "git -c uploadpack.allowAnySHA1InWant=true -c pack.window=0 upload-pack"
+
+
+def _copy_history(src: Path, dest: Path, sha: str, branch: str) -> None:
+    """`git init` at `dest`, then fetch `sha` as `branch` and the tags reachable from it."""
+    inited = _git(None, "init", "--quiet", f"--initial-branch={branch}", str(dest))
+    if inited.returncode != 0:
+        raise UserError(f"could not create a repository copy in {dest}: {_last_line(inited.stderr)}")
+    tags = _git(src, "tag", "--merged", sha).stdout.split()
+    refspecs = [f"{sha}:refs/heads/{branch}", *(f"refs/tags/{t}:refs/tags/{t}" for t in tags)]
+    fetched = subprocess.run(
+        ["git", "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--update-head-ok"]
+        + ["--update-shallow", f"--upload-pack={_UPLOAD_PACK}", "--stdin", str(src)],
+        cwd=dest,
+        input="".join(spec + "\n" for spec in refspecs),
+        env={**os.environ, **GIT_ENV},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if fetched.returncode != 0:
+        raise UserError(f"could not copy repository {src}: {_last_line(fetched.stderr)}")
+    _git(dest, "reflog", "expire", "--expire=now", "--all")
+
+
 def _check(proc: subprocess.CompletedProcess[str], src: Path) -> None:
     if proc.returncode != 0:
         raise UserError(f"could not check out repository {src}: {_last_line(proc.stderr)}")
-
-
-def _hide_future(dest: Path, branch: str, sha: str) -> None:
-    """Delete every ref except the work branch and tags already in its history."""
-    _git(dest, "remote", "remove", "origin")
-    keep = {f"refs/heads/{branch}"}
-    keep |= {f"refs/tags/{tag}" for tag in _git(dest, "tag", "--merged", sha).stdout.split()}
-    refs = _git(dest, "for-each-ref", "--format=%(refname)").stdout.split()
-    doomed = "".join(f"delete {ref}\n" for ref in refs if ref not in keep)
-    if doomed:
-        proc = subprocess.run(
-            ["git", "update-ref", "--no-deref", "--stdin"],
-            cwd=dest,
-            input=doomed,
-            env={**os.environ, **GIT_ENV},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if proc.returncode != 0:
-            raise UserError(f"could not prepare the repository copy: {_last_line(proc.stderr)}")
-    _git(dest, "reflog", "expire", "--expire=now", "--all")
-    for name in ("FETCH_HEAD", "ORIG_HEAD"):
-        (dest / ".git" / name).unlink(missing_ok=True)
 
 
 def clone_url(url: str, dest: str | Path, timeout: float = 600.0) -> Path:
