@@ -7,6 +7,7 @@ run applied unless it is given new ones. Zero means "no bound" for every `max_*`
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -27,6 +28,11 @@ class MineConfig(_Strict):
     test_timeout: float = Field(300.0, gt=0, description="seconds for one run of a task's tests")
     source_suffixes: list[str] = Field(
         default_factory=lambda: [".py"], description="file endings that count as source code"
+    )
+    issue_from: Literal["tests", "commit"] = Field(
+        "tests",
+        description="problem statement from the failing tests' output, or the commit message (which "
+        "often describes the fix)",
     )
 
 

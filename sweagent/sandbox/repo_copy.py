@@ -101,7 +101,7 @@ def resolve_commit(repo_path: str | Path, commit: str | None = None) -> str:
     ref = commit or "HEAD"
     found = _git(path, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     if found.returncode != 0:
-        if commit is None:
+        if commit is None or not _git(path, "rev-list", "-n", "1", "--all").stdout.strip():
             raise UserError(f"{path} has no commits yet: commit your files first")
         raise UserError(f"unknown commit `{commit}` in {path}: pass a commit that exists there")
     return found.stdout.strip()
