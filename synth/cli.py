@@ -280,10 +280,25 @@ def run_command(ctx: click.Context, **opts: Any) -> None:
 @click.option(
     "--max-per-task", type=click.IntRange(min=0), help="accepted trajectories kept per task (0: no cap)"
 )
+@click.option(
+    "--tool-arguments",
+    type=click.Choice(["string", "object"]),
+    default="string",
+    show_default=True,
+    help="openai format: tool-call arguments as JSON strings (OpenAI fine-tuning) or objects "
+    "(Hugging Face chat templates)",
+)
 def export_command(
-    run: Path, fmt: str, output: Path | None, filters_file: str | None, max_per_task: int | None
+    run: Path,
+    fmt: str,
+    output: Path | None,
+    filters_file: str | None,
+    max_per_task: int | None,
+    tool_arguments: str,
 ) -> None:
-    """Write sft.jsonl and rm_pairs.jsonl (and stats.json) for a synth run."""
+    """Write sft.jsonl and rm_pairs.jsonl (and stats.json) for a synth run.
+
+    A search sample gives one SFT record per stage of its chosen path (metadata.stage)."""
     from synth.export import PAIRS_FILE, SFT_FILE, export_run
     from synth.samples import SETTINGS_FILE, require_run_dir
 
@@ -297,7 +312,7 @@ def export_command(
             base = {}
         overrides = {"max_per_task": max_per_task} if max_per_task is not None else {}
         filters = load_filter_config(filters_file, overrides, base=base)
-    result = export_run(run, fmt, output, filters)
+    result = export_run(run, fmt, output, filters, arguments=tool_arguments)
     console = _console()
     if not result.sft:
         console.print(f"[yellow]no accepted trajectories[/]: {SFT_FILE} not written")
@@ -306,6 +321,10 @@ def export_command(
     for path in result.written:
         console.print(f"wrote {escape(str(path))}")
     console.print(f"{len(result.sft)} SFT record(s), {len(result.pairs)} reward-model pair(s) ({fmt})")
+    if result.skipped_pairs:
+        console.print(
+            f"[yellow]{result.skipped_pairs} pair(s) skipped[/]: their two sides start from different prompts"
+        )
 
 
 @synth.command("validate")

@@ -93,7 +93,6 @@ def test_run_folder_holds_trajectories_grades_and_predictions(synth_run):
         # the agent saw the failing behaviour, never the hidden test code, the fix or the fix's message
         assert "def test_clamp_high" not in text and "def test_mean_empty" not in text
         assert "FAIL_TO_PASS" not in text and "ignores the upper bound" not in text
-        assert "if value > high" not in text or "editor" in text  # only through the agent's own edit
 
 
 def test_rerun_resumes_without_sampling_or_grading_again(synth_run):
