@@ -25,6 +25,7 @@ _HEADER = re.compile(r"^_{3,} (?P<name>.+?) _{3,}$")
 _SECTION = re.compile(r"^={3,} (?P<title>[A-Za-z ]+?) ={3,}$")
 _LOCATION = re.compile(r"^(?P<path>[^\s:]+\.py):(?P<line>\d+): (?P<error>\w[\w.]*)?$")
 _COMPARISON = re.compile(r"^assert (?P<actual>.+?) (?P<op>==|!=|is not|is|in|not in) (?P<expected>.+)$")
+_PYTEST_HINT = re.compile(r"^(Use -v to get more diff|Full diff:|Omitting \d+ identical items)")
 DETAILED = 3  # failing tests described in full; the rest are listed by id
 MAX_EXCERPT = 3000  # characters of raw test output a model sees per failing test
 
@@ -92,7 +93,7 @@ def read_failure(test_id: str, lines: list[str]) -> Failure:
     for frame in reversed(frames):
         errors = [ln[1:].strip() for ln in frame if ln.startswith("E ")]
         if errors:
-            failure.errors = [e for e in errors if e][:8]
+            failure.errors = [e for e in errors if e and not _PYTEST_HINT.match(e)][:8]
             break
     for line in reversed(lines):
         match = _LOCATION.match(line.strip())
