@@ -8,6 +8,8 @@ filtering reads the trajectories and grades and writes `results.jsonl` and `stat
 Mined tasks (whose `repo` is a local repository) are solved in the base image with the repository
 copied in at the base commit, and graded in an image built from the same copy (`synth.images`);
 SWE-bench tasks use their instance images for both. The agent only ever sees `task.public()`.
+With `--search` each sample is a search; the filters read its chosen path stage by stage from the
+files the search saved (`synth.rollouts`).
 """
 
 from __future__ import annotations
