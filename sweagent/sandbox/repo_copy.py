@@ -10,6 +10,7 @@ The local sandbox works in that clone directly; the Docker sandbox ships it as a
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -116,6 +117,9 @@ def prepare_clone(
     the host repository. A fetch sends only the objects reachable from what it asks for, so no
     later commit, tree or blob ever arrives (unlike a clone whose future refs are deleted after the
     fact, which keeps their objects in its packs). Commit ids stay those of the host repository.
+    The first copy of a (repository, commit) is kept for the life of the process, and later ones
+    are file copies of it (a fetch hashes every object again; samples and search slots ask for the
+    same commit many times).
 
     (Checking out inside the container instead was measured slower: git's per-file writes on the
     container's overlay file system cost more than writing here and extracting one archive.)"""
@@ -126,12 +130,87 @@ def prepare_clone(
     root = Path(tempfile.mkdtemp(prefix=prefix))
     dest = root / "repo"
     try:
-        _copy_history(Path(top), dest, sha, branch)
-        _check(_git(dest, "checkout", "--quiet", "--force", branch), src)
+        for attempt in range(2):
+            source = _history_copy(Path(top), sha, branch)
+            try:
+                _copy_tree(source, dest)
+                break
+            except OSError:
+                if attempt or source.is_dir():
+                    raise
+                shutil.rmtree(dest, ignore_errors=True)  # evicted meanwhile by another thread: again
         return PreparedRepo(root=root, path=dest, commit=sha)
+    except OSError as exc:
+        shutil.rmtree(root, ignore_errors=True)
+        raise UserError(f"could not copy repository {src}: {exc.strerror or exc}") from None
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
         raise
+
+
+def _copy_tree(source: Path, dest: Path) -> None:
+    """`cp -a` (faster than Python's copytree, and a reflink where the file system has them)."""
+    try:
+        proc = subprocess.run(
+            ["cp", "-a", "--reflink=auto", str(source), str(dest)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        shutil.copytree(source, dest, symlinks=True)
+        return
+    if proc.returncode != 0:
+        shutil.rmtree(dest, ignore_errors=True)
+        raise OSError(proc.stderr.strip() or "cp failed")
+
+
+_CACHE_SIZE = 2  # (repository, commit) copies kept per process (each is a whole repository)
+_cache: dict[tuple[str, str, str], Path] = {}
+_cache_lock = threading.Lock()
+_key_locks: dict[tuple[str, str, str], threading.Lock] = {}
+
+
+def _history_copy(src: Path, sha: str, branch: str) -> Path:
+    """The process's copy of `src` at `sha` (history up to `sha` only), made on first use."""
+    key = (str(src), sha, branch)
+    with _cache_lock:
+        lock = _key_locks.setdefault(key, threading.Lock())
+    with lock:
+        with _cache_lock:
+            if key in _cache and _cache[key].is_dir():
+                _cache[key] = _cache.pop(key)  # most recently used last
+                return _cache[key]
+        root = Path(tempfile.mkdtemp(prefix="swe-ttc-history-"))
+        cleanup.register(_cleanup_key(root), lambda: shutil.rmtree(root, ignore_errors=True))
+        try:
+            _copy_history(src, root / "repo", sha, branch)
+            _check(_git(root / "repo", "checkout", "--quiet", "--force", branch), src)
+        except BaseException:
+            _forget(root)
+            raise
+        with _cache_lock:
+            _cache[key] = root / "repo"
+            while len(_cache) > _CACHE_SIZE:
+                _forget(_cache.pop(next(iter(_cache))).parent)
+        return root / "repo"
+
+
+def _cleanup_key(root: Path) -> int:
+    return hash(("swe-ttc-history", str(root)))
+
+
+def _forget(root: Path) -> None:
+    cleanup.unregister(_cleanup_key(root))
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@atexit.register
+def _drop_cache() -> None:
+    with _cache_lock:
+        for path in _cache.values():
+            _forget(path.parent)
+        _cache.clear()
 
 
 # The host repository answers a fetch of any commit it holds by id, whatever its own settings, and
