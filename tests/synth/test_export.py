@@ -175,7 +175,16 @@ def test_a_run_folder_from_another_version_is_one_line_and_left_alone(synth_run,
     assert code == 2 and len(err.splitlines()) == 1
     assert "was written by another version of swe-ttc (format unversioned" in err and "new --run-id" in err
     tasks = old / "tasks.jsonl"
-    args = ["synth", "run", "--dataset", str(tasks), "--model", synth_run.model, "--output-dir", str(tmp_path)]
+    args = [
+        "synth",
+        "run",
+        "--dataset",
+        str(tasks),
+        "--model",
+        synth_run.model,
+        "--output-dir",
+        str(tmp_path),
+    ]
     code, _ = run_cli([*args, "--run-id", "old-run"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and "another version of swe-ttc" in err
