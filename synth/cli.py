@@ -45,6 +45,20 @@ def _console() -> Console:
     show_default=True,
     help="most files a commit may touch",
 )
+@click.option(
+    "--issue-from",
+    type=click.Choice(["tests", "commit"]),
+    default="tests",
+    show_default=True,
+    help="write each problem statement from the failing tests' output, or take the commit message "
+    "(which often describes the fix)",
+)
+@click.option(
+    "--issue-writer",
+    metavar="MODEL",
+    help="a litellm model writes each problem statement from the failing tests",
+)
+@click.option("--issue-writer-api-base", help="base URL of an OpenAI-compatible server for --issue-writer")
 @click.option("--image", help="Docker image the tests run in (default: the swe-ttc base image)")
 @click.option("--test-timeout", type=click.FloatRange(min=1), default=300.0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
@@ -53,6 +67,8 @@ def tasks_command(**opts: Any) -> None:
 
     A commit becomes a task when it changes source and tests together, touches few files, and its
     tests flip: FAIL_TO_PASS fail at the parent and pass with the change (found by running them).
+    Its problem statement is a bug report written from the failing tests' output (or by
+    --issue-writer from the same output); never from the fix.
     """
     from sweagent.config import SandboxConfig
     from sweagent.sandbox.repo_copy import resolve_commit
@@ -62,13 +78,28 @@ def tasks_command(**opts: Any) -> None:
 
     repo = Path(opts["repo"]).expanduser()
     resolve_commit(repo, opts["rev"])
+    if opts["issue_writer"] and opts["issue_from"] == "commit":
+        raise UserError("--issue-writer and --issue-from commit contradict each other: pass one of them")
+    writer = None
+    if opts["issue_writer"]:
+        from synth.issue_text import IssueWriter
+
+        writer = IssueWriter(opts["issue_writer"], opts["issue_writer_api_base"])
     console = _console()
     sandbox = SandboxConfig(**({"image": opts["image"]} if opts["image"] else {}))
-    config = MineConfig(max_files=opts["max_files"], merges=opts["merges"], test_timeout=opts["test_timeout"])
+    config = MineConfig(
+        max_files=opts["max_files"],
+        merges=opts["merges"],
+        test_timeout=opts["test_timeout"],
+        issue_from=opts["issue_from"],
+    )
 
     def progress(outcome: Any) -> None:
         if not opts["as_json"] and outcome.reason not in (None, "root_commit"):
-            console.print(f"  {outcome.sha[:8]} {escape(outcome.subject[:60])}: [dim]{outcome.reason}[/]")
+            detail = f" ({escape(outcome.detail[:80])})" if outcome.reason.startswith("tests_cannot") else ""
+            console.print(
+                f"  {outcome.sha[:8]} {escape(outcome.subject[:60])}: [dim]{outcome.reason}[/]{detail}"
+            )
         elif not opts["as_json"] and outcome.row:
             console.print(
                 f"  {outcome.sha[:8]} {escape(outcome.subject[:60])}: [green]task[/] {outcome.row['instance_id']}"
@@ -82,6 +113,7 @@ def tasks_command(**opts: Any) -> None:
         max_tasks=opts["max_tasks"],
         rev=opts["rev"],
         on_outcome=progress,
+        issue_writer=writer,
     )
     output = opts["output"] or Path(f"{Path(result.repo).name}-tasks.jsonl")
     rows = result.rows
@@ -248,10 +280,25 @@ def run_command(ctx: click.Context, **opts: Any) -> None:
 @click.option(
     "--max-per-task", type=click.IntRange(min=0), help="accepted trajectories kept per task (0: no cap)"
 )
+@click.option(
+    "--tool-arguments",
+    type=click.Choice(["string", "object"]),
+    default="string",
+    show_default=True,
+    help="openai format: tool-call arguments as JSON strings (OpenAI fine-tuning) or objects "
+    "(Hugging Face chat templates)",
+)
 def export_command(
-    run: Path, fmt: str, output: Path | None, filters_file: str | None, max_per_task: int | None
+    run: Path,
+    fmt: str,
+    output: Path | None,
+    filters_file: str | None,
+    max_per_task: int | None,
+    tool_arguments: str,
 ) -> None:
-    """Write sft.jsonl and rm_pairs.jsonl (and stats.json) for a synth run."""
+    """Write sft.jsonl and rm_pairs.jsonl (and stats.json) for a synth run.
+
+    A search sample gives one SFT record per stage of its chosen path (metadata.stage)."""
     from synth.export import PAIRS_FILE, SFT_FILE, export_run
     from synth.samples import SETTINGS_FILE, require_run_dir
 
@@ -265,7 +312,7 @@ def export_command(
             base = {}
         overrides = {"max_per_task": max_per_task} if max_per_task is not None else {}
         filters = load_filter_config(filters_file, overrides, base=base)
-    result = export_run(run, fmt, output, filters)
+    result = export_run(run, fmt, output, filters, arguments=tool_arguments)
     console = _console()
     if not result.sft:
         console.print(f"[yellow]no accepted trajectories[/]: {SFT_FILE} not written")
@@ -274,6 +321,10 @@ def export_command(
     for path in result.written:
         console.print(f"wrote {escape(str(path))}")
     console.print(f"{len(result.sft)} SFT record(s), {len(result.pairs)} reward-model pair(s) ({fmt})")
+    if result.skipped_pairs:
+        console.print(
+            f"[yellow]{result.skipped_pairs} pair(s) skipped[/]: their two sides start from different prompts"
+        )
 
 
 @synth.command("validate")

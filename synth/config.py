@@ -7,6 +7,7 @@ run applied unless it is given new ones. Zero means "no bound" for every `max_*`
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -28,6 +29,11 @@ class MineConfig(_Strict):
     source_suffixes: list[str] = Field(
         default_factory=lambda: [".py"], description="file endings that count as source code"
     )
+    issue_from: Literal["tests", "commit"] = Field(
+        "tests",
+        description="problem statement from the failing tests' output, or the commit message (which "
+        "often describes the fix)",
+    )
 
 
 class FilterConfig(_Strict):
@@ -40,6 +46,8 @@ class FilterConfig(_Strict):
     )
     max_patch_lines: int = Field(200, ge=0, description="most changed lines (added + removed) in the patch")
     max_patch_files: int = Field(5, ge=0, description="most files the patch touches")
+    min_test_runs: int = Field(0, ge=0, description="fewest steps that run a test suite")
+    max_test_runs: int = Field(0, ge=0, description="most steps that run a test suite")
     max_format_errors: int = Field(0, ge=0, description="most malformed replies")
     max_repeats: int = Field(
         2, ge=1, description="the same action this many times in a row is fine; one more is a loop"
@@ -47,6 +55,11 @@ class FilterConfig(_Strict):
     require_reproduction: bool = Field(True, description="code or tests run before the first source edit")
     require_verification: bool = Field(True, description="code or tests run after the last source edit")
     reject_test_edits: bool = Field(True, description="reject trajectories that write to test files")
+    drop_always_solved: bool = Field(
+        True,
+        description="with 2+ samples per task, keep no SFT record of a task every sample resolves "
+        "(it teaches little; its samples still make reward-model pairs)",
+    )
     max_per_task: int = Field(4, ge=0, description="accepted trajectories kept per task (0: no cap)")
     max_pairs_per_task: int = Field(4, ge=0, description="reward-model pairs per task (0: no cap)")
 

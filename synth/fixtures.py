@@ -281,3 +281,25 @@ def behaviours(label: str) -> dict[str, list[dict[str, object]]]:
         "dawdle": [look, view, write_repro, run_repro, fix, rerun, tests] + idle * 20,
         "test_edit": [view, write_repro, run_repro, bad_fix, edit_test, tests, submit],
     }
+
+
+def search_behaviours(label: str) -> dict[str, dict[str, list[dict[str, object]]]]:
+    """Per-stage action lists for a search (`synth run --search`) on the task made from commit `label`.
+
+    - `clean`: reproduce (write and run a script), localize (read the code), patch (fix, rerun the
+      script and the tests);
+    - `wrong`: the same first two stages, then a fix that does not resolve, submitted unchecked.
+    """
+    plain = behaviours(label)["clean"]
+    look, view, write_repro, run_repro, fix, rerun, tests, _ = plain
+    bad_fix = behaviours(label)["wrong"][1]
+
+    def done(summary: str) -> dict[str, object]:
+        return _act("submit", "This stage is done.", summary=summary)
+
+    reproduce = [write_repro, run_repro, done("reproduce_issue.py shows the bug")]
+    localize = [view, done(f"the bug is in {SOLUTIONS[label]['right'].path}")]
+    return {
+        "clean": {"reproduce": reproduce, "localize": localize, "patch": [fix, rerun, tests, done("fixed")]},
+        "wrong": {"reproduce": reproduce, "localize": localize, "patch": [bad_fix, done("changed it")]},
+    }

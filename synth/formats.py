@@ -3,9 +3,11 @@
 The conversation is the exact message list the model saw (`Trajectory.messages`) cut after the last
 assistant turn, with the tools it was offered (`Trajectory.tools`). Three renderings:
 
-- `openai`: chat messages with native `tool_calls` whose `arguments` are JSON strings, as OpenAI's
-  fine-tuning format has them; every `content` is a string, and every message has the keys
-  `tool_calls`, `tool_call_id` and `name` (null where they do not apply).
+- `openai`: chat messages with native `tool_calls`; `arguments` are JSON strings, as OpenAI's
+  fine-tuning API wants them, or objects (`arguments="object"`), as Hugging Face chat templates
+  want them. Every `content` is a string; a message carries `tool_calls` only when it calls tools
+  and `tool_call_id`/`name` only when it is a tool result, never a null key (chat templates test
+  `'tool_calls' in message`).
 - `sharegpt`: `conversations` of `{from, value}` turns (system / human / gpt / observation); a tool call
   is written into the gpt turn as `<tool_call>{"name": ..., "arguments": {...}}</tool_call>` after the
   thought, and the tools go in a top-level JSON string, as LLaMA-Factory's sharegpt format takes them.
@@ -22,8 +24,7 @@ from typing import Any
 from sweagent.trajectory import Trajectory
 
 FORMATS = ("openai", "sharegpt", "text")
-# Every message carries every key (null where it does not apply), so a loader infers one struct type.
-UNIFORM_KEYS = ("tool_calls", "tool_call_id", "name")
+ARGUMENT_FORMS = ("string", "object")
 SHAREGPT_ROLES = {"system": "system", "user": "human", "assistant": "gpt", "tool": "observation"}
 
 
@@ -38,23 +39,27 @@ def _text(content: Any) -> str:
     return str(content)
 
 
-def _arguments(raw: Any) -> str:
+def _arguments(raw: Any, form: str = "string") -> str | dict[str, Any]:
+    """Tool-call arguments as a JSON string or as an object (a string that is not a JSON object is
+    kept under `raw`, so the object form is always an object)."""
+    if form == "string":
+        return raw if isinstance(raw, str) else json.dumps(raw or {}, ensure_ascii=False)
     if isinstance(raw, str):
-        return raw
-    return json.dumps(raw or {}, ensure_ascii=False)
+        try:
+            raw = json.loads(raw) if raw.strip() else {}
+        except json.JSONDecodeError:
+            return {"raw": raw}
+    return raw if isinstance(raw, dict) else {"raw": raw}
 
 
-def clean_messages(traj: Trajectory) -> list[dict[str, Any]]:
-    """The conversation in plain OpenAI form, up to and including the last assistant turn."""
+def clean_messages(traj: Trajectory, arguments: str = "string", cut: bool = True) -> list[dict[str, Any]]:
+    """The conversation in plain OpenAI form, up to and including the last assistant turn (with
+    `cut`; else up to the last message, e.g. the answer to a stage's `submit`)."""
     names: dict[str, str] = {}
     out: list[dict[str, Any]] = []
     for msg in traj.messages:
         role = msg.get("role")
-        item: dict[str, Any] = {
-            "role": role,
-            "content": _text(msg.get("content")),
-            **dict.fromkeys(UNIFORM_KEYS),
-        }
+        item: dict[str, Any] = {"role": role, "content": _text(msg.get("content"))}
         if role == "assistant" and msg.get("tool_calls"):
             calls = []
             for call in msg["tool_calls"]:
@@ -65,7 +70,7 @@ def clean_messages(traj: Trajectory) -> list[dict[str, Any]]:
                         "type": "function",
                         "function": {
                             "name": str(fn.get("name") or ""),
-                            "arguments": _arguments(fn.get("arguments")),
+                            "arguments": _arguments(fn.get("arguments"), arguments),
                         },
                     }
                 )
@@ -75,6 +80,8 @@ def clean_messages(traj: Trajectory) -> list[dict[str, Any]]:
             item["tool_call_id"] = str(msg.get("tool_call_id") or "")
             item["name"] = names.get(item["tool_call_id"], "")
         out.append(item)
+    if not cut:
+        return out
     last = max((i for i, m in enumerate(out) if m["role"] == "assistant"), default=-1)
     return out[: last + 1]
 
@@ -82,6 +89,26 @@ def clean_messages(traj: Trajectory) -> list[dict[str, Any]]:
 def assistant_stages(traj: Trajectory) -> list[str]:
     """The stage label of each assistant turn, in order (one trajectory step per model reply)."""
     return [step.stage for step in traj.steps]
+
+
+def joined_conversation(
+    conversations: list[list[dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """Several conversations (the stages of a search path, each but the last uncut) as one
+    well-formed conversation: the first keeps its system prompt; each later one's system prompt and
+    opening messages become one user turn, so there is a single system message, at the start, and
+    every tool call is answered before the next user turn. Cut after the last assistant turn."""
+    out: list[dict[str, Any]] = []
+    for n, messages in enumerate(conversations):
+        if n == 0:
+            out.extend(messages)
+            continue
+        opening, rest = split_prompt(messages)
+        text = "\n\n".join(m["content"] for m in opening if m["content"])
+        out.append({"role": "user", "content": text})
+        out.extend(rest)
+    last = max((i for i, m in enumerate(out) if m["role"] == "assistant"), default=-1)
+    return out[: last + 1]
 
 
 def split_prompt(messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -3,7 +3,9 @@
 SWE-bench tasks come with instance images; a task mined from a local repository does not, and the
 grader (like the official harness) starts from an image that already holds the repository. One
 image per (repository, base commit) is built on first use and reused while its inputs are unchanged
-(a key of base image and commit in a label: the commit sha pins every file and the history before it). The copy is made with the sandbox's own clone (later history removed).
+(a key of base image and commit in a label: the commit sha pins every file and the history before it).
+The copy is made the sandbox's way (`prepare_clone`): the base commit's history only, so the image
+holds no object of the fix either.
 """
 
 from __future__ import annotations

@@ -40,13 +40,15 @@ def filter_table(stats: dict[str, Any]) -> Table:
 
 def task_table(stats: dict[str, Any]) -> Table:
     table = Table(title="per task", title_justify="left")
-    for column in ("task", "samples", "resolved", "clean", "accepted"):
+    for column in ("task", "samples", "resolved", "solve rate", "clean", "accepted"):
         table.add_column(column, justify="left" if column == "task" else "right")
     for iid, row in stats["per_task"].items():
+        note = {"always_solved": " (always)", "never_solved": " (never)"}.get(row.get("difficulty", ""), "")
         table.add_row(
             iid,
             str(row["samples"]),
             str(row["resolved"]),
+            f"{row['resolve_rate']:.0%}{note}",
             str(row["passed_complexity"]),
             str(row["accepted"]),
         )

@@ -1,8 +1,11 @@
-"""One line of `results.jsonl`: a sample, its grade, and every filter's verdict on it.
+"""One line of `results.jsonl`: a sample, its grade, measured facts, and every filter's verdict.
 
-The filters run in a fixed order of meaning (accuracy, complexity, dedup, balance), but accuracy and
-complexity are judged on every sample independently, so their rejection counts describe the whole
-run; dedup and balance only see samples that passed both. `accepted` means all four passed.
+The filters run in a fixed order of meaning (accuracy, complexity, difficulty, dedup, balance).
+Accuracy and complexity are judged on every sample independently, so their rejection counts describe
+the whole run. Difficulty is judged per task from its samples' solve rate (the share of its K samples
+that resolved): with K >= 2, a task every sample resolves is `task_always_solved` (kept out of SFT by
+default, still used for reward-model pairs) and one no sample resolves is `task_never_solved`.
+Dedup and balance only see samples that passed the first three. `accepted` means all five passed.
 """
 
 from __future__ import annotations
@@ -19,13 +22,15 @@ from synth.config import FilterConfig
 from synth.filters import (
     accuracy_reasons,
     action_signature,
+    as_rollout,
     complexity_reasons,
-    conversation_tokens,
-    patch_size,
+    measure,
 )
+from synth.rollouts import Rollout
 from verifiers.diffs import patch_key
 
-FILTERS = ("accuracy", "complexity", "dedup", "balance")
+FILTERS = ("accuracy", "complexity", "difficulty", "dedup", "balance")
+DIFFICULTY_REASONS = ("task_always_solved", "task_never_solved")
 
 
 class SampleResult(BaseModel):
@@ -41,6 +46,9 @@ class SampleResult(BaseModel):
     patch_files: int = 0
     patch_key: str = ""
     dedup_key: str = ""
+    facts: dict[str, int] = Field(default_factory=dict, description="synth.filters.Facts of the rollout")
+    solve_rate: float | None = Field(None, description="share of the task's samples that resolved")
+    search: bool = Field(False, description="the rollout is a search path (one conversation per stage)")
     filters: dict[str, list[str]] = Field(default_factory=lambda: {name: [] for name in FILTERS})
     accepted: bool = False
     trajectory: str = ""
@@ -54,24 +62,30 @@ class SampleResult(BaseModel):
         return [reason for name in FILTERS for reason in self.filters.get(name, [])]
 
     @property
-    def passes_quality(self) -> bool:
-        """Resolved and clean: what dedup and balance choose among."""
+    def clean(self) -> bool:
+        """Resolved and within the complexity bounds (a preferred `chosen` side of a pair)."""
         return not self.filters["accuracy"] and not self.filters["complexity"]
+
+    @property
+    def passes_quality(self) -> bool:
+        """Clean, of a task worth learning from: what dedup and balance choose among."""
+        return self.clean and not self.filters.get("difficulty")
 
     def rank(self) -> tuple[int, int, int]:
         """Preference among equals: shorter conversations first, then fewer steps, then sample order."""
         return (self.tokens, self.steps, self.sample)
 
 
-def dedup_key(traj: Trajectory) -> str:
+def dedup_key(subject: Trajectory | Rollout) -> str:
     """Normalised patch plus the action sequence: equal keys are near-duplicate trajectories."""
-    actions = "\n".join(action_signature(s) for s in traj.steps)
+    rollout = as_rollout(subject)
+    actions = "\n".join(action_signature(s) for s in rollout.steps)
     digest = hashlib.sha256(actions.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    return f"{patch_key(traj.patch)}-{digest}"
+    return f"{patch_key(rollout.patch)}-{digest}"
 
 
 def judge(
-    traj: Trajectory,
+    subject: Trajectory | Rollout,
     *,
     instance_id: str,
     sample: int,
@@ -80,8 +94,10 @@ def judge(
     config: FilterConfig,
     trajectory_file: str,
 ) -> SampleResult:
-    """A sample's accuracy and complexity verdicts (dedup and balance come later, across samples)."""
-    size = patch_size(traj.patch)
+    """A sample's accuracy and complexity verdicts (the rest come later, across samples)."""
+    rollout = as_rollout(subject)
+    traj = rollout.trajectory
+    facts = measure(rollout)
     result = SampleResult(
         sample_id=traj.instance_id,
         instance_id=instance_id,
@@ -89,21 +105,43 @@ def judge(
         exit_status=traj.exit_status,
         grade=grade,
         grade_detail=grade_detail,
-        steps=len(traj.steps),
-        tokens=conversation_tokens(traj),
-        patch_lines=size.lines,
-        patch_files=len(size.files),
+        steps=facts.steps,
+        tokens=facts.tokens,
+        patch_lines=facts.patch_lines,
+        patch_files=facts.files_touched,
         patch_key=patch_key(traj.patch) if traj.patch.strip() else "",
-        dedup_key=dedup_key(traj),
+        dedup_key=dedup_key(rollout),
+        facts=facts.to_dict(),
+        search=rollout.search is not None,
         trajectory=trajectory_file,
     )
     result.filters["accuracy"] = accuracy_reasons(grade)
-    result.filters["complexity"] = complexity_reasons(traj, config)
+    result.filters["complexity"] = complexity_reasons(rollout, config)
     return result
 
 
+def judge_difficulty(results: list[SampleResult], config: FilterConfig) -> list[SampleResult]:
+    """Each sample's task solve rate, and the difficulty reasons of tasks all or none of whose samples resolved."""
+    by_task: dict[str, list[SampleResult]] = {}
+    for result in results:
+        by_task.setdefault(result.instance_id, []).append(result)
+    for group in by_task.values():
+        rate = sum(r.resolved for r in group) / len(group)
+        reasons: list[str] = []
+        if len(group) >= 2 and rate == 1.0 and config.drop_always_solved:
+            reasons = ["task_always_solved"]
+        elif len(group) >= 2 and rate == 0.0:
+            reasons = ["task_never_solved"]
+        for result in group:
+            result.solve_rate = round(rate, 4)
+            result.filters["difficulty"] = list(reasons)
+    return results
+
+
 def dedup_and_balance(results: list[SampleResult], config: FilterConfig) -> list[SampleResult]:
-    """Collapse near-duplicates per task to the best one, then keep at most `max_per_task` per task."""
+    """Judge difficulty, collapse near-duplicates per task to the best one, then keep at most
+    `max_per_task` per task."""
+    judge_difficulty(results, config)
     for result in results:
         result.filters["dedup"], result.filters["balance"] = [], []
     by_task: dict[str, list[SampleResult]] = {}

@@ -8,6 +8,8 @@ filtering reads the trajectories and grades and writes `results.jsonl` and `stat
 Mined tasks (whose `repo` is a local repository) are solved in the base image with the repository
 copied in at the base commit, and graded in an image built from the same copy (`synth.images`);
 SWE-bench tasks use their instance images for both. The agent only ever sees `task.public()`.
+With `--search` each sample is a search; the filters read its chosen path stage by stage from the
+files the search saved (`synth.rollouts`).
 """
 
 from __future__ import annotations
@@ -34,12 +36,15 @@ from sweagent.trajectory import Trajectory, trajectory_path
 from synth.config import FilterConfig
 from synth.images import ensure_task_image, is_mined
 from synth.results import SampleResult, dedup_and_balance, judge, write_results
+from synth.rollouts import load_rollout
 from synth.samples import (
     EVAL_DIR,
     RESULTS_FILE,
+    RUN_FORMAT,
     SETTINGS_FILE,
     STATS_FILE,
     TASKS_FILE,
+    check_run_format,
     sample_id,
     split_sample_id,
 )
@@ -173,15 +178,16 @@ class SynthRun:
         results = []
         for sid, traj in sorted(finals.items()):
             grade = grades.get(sid)
+            path = trajectory_path(self.run_dir, sid)
             results.append(
                 judge(
-                    traj,
+                    load_rollout(path, traj),
                     instance_id=self.by_sample[sid].instance_id,
                     sample=split_sample_id(sid)[1],
                     grade=grade.status if grade else None,
                     grade_detail=grade.detail if grade else "",
                     config=self.options.filters,
-                    trajectory_file=str(trajectory_path(self.run_dir, sid).relative_to(self.run_dir)),
+                    trajectory_file=str(path.relative_to(self.run_dir)),
                 )
             )
         return dedup_and_balance(results, self.options.filters)
@@ -195,6 +201,7 @@ class SynthRun:
 
     def settings(self) -> dict[str, Any]:
         return {
+            "format": RUN_FORMAT,
             "run_id": self.run_dir.name,
             "dataset": self.options.source,
             "model": self.config.model.name,
@@ -206,6 +213,7 @@ class SynthRun:
 
     def run(self) -> dict[str, Any]:
         """All three phases; returns the stats document (also written to stats.json)."""
+        check_run_format(self.run_dir)  # a folder of another version is left untouched
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.write_inputs()
         t0 = time.perf_counter()

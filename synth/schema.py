@@ -2,8 +2,9 @@
 
 `sft.schema.json` and `rm_pairs.schema.json` define each format under `$defs/<format>`. Beyond what
 JSON Schema can say, a record is also checked for what trainers rely on: every tool call's
-`arguments` decodes to a JSON object, a conversation ends with an assistant turn, and there is one
-stage label per assistant turn.
+`arguments` is (or decodes to) a JSON object, a system message only opens a conversation, every tool
+result answers a call, a conversation ends with an assistant turn, and there is one stage label per
+assistant turn.
 """
 
 from __future__ import annotations
@@ -53,15 +54,26 @@ def _assistant_turns(turns: list[dict[str, Any]], fmt: str) -> int:
 def _check_conversation(turns: list[dict[str, Any]], stages: list[str], fmt: str, where: str) -> None:
     if fmt == "openai":
         for call in _calls(turns):
-            try:
-                args = json.loads(call["function"]["arguments"])
-            except json.JSONDecodeError:
-                raise RecordError(
-                    f"{where}: tool call {call['id']!r} has arguments that are not JSON"
-                ) from None
+            args = call["function"]["arguments"]
+            if isinstance(args, str):
+                try:
+                    args = json.loads(args)
+                except json.JSONDecodeError:
+                    raise RecordError(
+                        f"{where}: tool call {call['id']!r} has arguments that are not JSON"
+                    ) from None
             if not isinstance(args, dict):
                 raise RecordError(
                     f"{where}: tool call {call['id']!r} has arguments that are not a JSON object"
+                )
+        systems = [i for i, t in enumerate(turns) if t.get("role") == "system"]
+        if systems and systems != [0]:
+            raise RecordError(f"{where}: a system message may only open the conversation")
+        answered = {c["id"] for c in _calls(turns)}
+        for turn in turns:
+            if turn.get("role") == "tool" and turn.get("tool_call_id") not in answered:
+                raise RecordError(
+                    f"{where}: a tool result answers no tool call ({turn.get('tool_call_id')!r})"
                 )
     last = turns[-1] if turns else {}
     if last.get("role", last.get("from")) not in ("assistant", "gpt"):

@@ -10,6 +10,10 @@ Use `{instance_id}` in the model name (`sampler/demo/{instance_id}`): the batch 
 with the sample id (`<task id>.s<k>`), which is how a stateless provider knows which sample it is
 serving. The step is the number of assistant messages in the request; past the end of its script
 the model submits. Usage is characters // 4, with no price.
+
+For a search (`synth run --search`), a variant may script each stage apart (`stages`): the stage is
+read from the `<stage name="...">` block the search puts in the first user message, and the step
+counts within that stage's conversation.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ import hashlib
 import json
 import os
 import random
+import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -32,6 +37,7 @@ from synth.samples import split_sample_id  # noqa: E402
 
 PROVIDER = "sampler"
 SUBMIT = {"thought": "Done; submitting.", "tool": "submit", "args": {}}
+_STAGE = re.compile(r'<stage name="([a-z]+)">')
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,17 @@ class Variant:
 
     label: str
     actions: list[dict[str, Any]]
+    stages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def script(self, messages: list[Any]) -> list[dict[str, Any]]:
+        """The actions for this conversation: its search stage's script, else the whole one."""
+        if self.stages:
+            first_user = next((m for m in messages if _role(m) == "user"), None)
+            content = first_user.get("content") if isinstance(first_user, dict) else ""
+            found = _STAGE.search(content if isinstance(content, str) else json.dumps(content or ""))
+            if found and found.group(1) in self.stages:
+                return self.stages[found.group(1)]
+        return self.actions
 
 
 _lock = threading.Lock()
@@ -102,7 +119,8 @@ class SamplerLLM(CustomLLM):
         except (KeyError, ValueError) as exc:
             raise CustomLLMError(404, str(exc)) from None
         step = sum(1 for m in messages if _role(m) == "assistant")
-        action = variant.actions[step] if step < len(variant.actions) else SUBMIT
+        script = variant.script(messages)
+        action = script[step] if step < len(script) else SUBMIT
         tools = optional.get("tools")
         content, calls = action_reply(action, step, native=bool(tools))
         return fill_response(kwargs["model_response"], f"{PROVIDER}/{model}", messages, tools, content, calls)

@@ -12,6 +12,10 @@ BENCHES: dict[str, tuple[str, str]] = {
         "sweagent.sandbox.baseline_bench:bench_baseline",
         "Patch size with and without the sandbox's start state; the cost of recording it.",
     ),
+    "repo-copy": (
+        "sweagent.sandbox.copy_bench:bench_repo_copy",
+        "Preparing a repository copy: history up to the base vs clone-and-hide.",
+    ),
     "agent": ("sweagent.agent_bench:bench_agent", "Framework time per agent step with an instant model."),
     "batch": ("sweagent.swebench.bench:bench_batch", "Fixture dataset at 1 and 2 workers."),
     "verify": ("verifiers.bench:bench_verify", "Verify N candidates with and without the cache."),

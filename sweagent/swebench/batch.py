@@ -50,6 +50,7 @@ class BatchOptions:
     redo_existing: bool = False
     namespace: str | None = DEFAULT_NAMESPACE
     run_cost_limit: float = 0.0
+    check_images: bool = True  # warn once when an instance image holds commits after its base
 
 
 @dataclass
@@ -124,6 +125,7 @@ class BatchRunner:
         self.costs: dict[str, float] = {}
         self.not_started: list[str] = []
         self.errors: dict[str, str] = {}
+        self._image_check: threading.Thread | None = None
 
     # -- files ----------------------------------------------------------------------------------
 
@@ -241,6 +243,7 @@ class BatchRunner:
         self.dashboard.begin(
             len(self.tasks), len(done), {i: s for i, s in self.statuses.items() if i in selected}, prior
         )
+        self._check_images(todo)
         cleanup.install_handlers()
         pool = ThreadPoolExecutor(max_workers=max(1, self.options.workers), thread_name_prefix="batch")
         futures: set[Future[None]] = set()
@@ -256,6 +259,8 @@ class BatchRunner:
             self._interrupt(pool, futures)
             raise
         pool.shutdown(wait=True)
+        if self._image_check is not None:
+            self._image_check.join(timeout=30)  # long done in a real run; a short one waits for its warning
         with self._lock:
             self._write_files()  # also records the instances the cost cap kept from starting
         return BatchSummary(
@@ -266,6 +271,16 @@ class BatchRunner:
             total_cost=sum(self.costs.values()),
             budget_exhausted=self.budget.exhausted,
         )
+
+    def _check_images(self, todo: list[Task]) -> None:
+        """Warn once per run, from a background thread, when the first instance image present here
+        holds commits after its base commit (an agent could read the fix in it)."""
+        if not (todo and self.options.check_images):
+            return
+        from sweagent.swebench.image_check import warn_once_in_background
+
+        candidates = [(instance_image(t, self.options.namespace), t.base_commit or None) for t in todo[:8]]
+        self._image_check = warn_once_in_background(candidates, self.dashboard.note)
 
     def _interrupt(self, pool: ThreadPoolExecutor, futures: set[Future[None]]) -> None:
         """Stop starting work, remove the sandboxes (also ones being opened right now) until every

@@ -1,4 +1,4 @@
-"""Getting a host repository into a sandbox: validation, a clean copy, no view of later commits."""
+"""Getting a host repository into a sandbox: validation, a clean copy, no trace of later commits."""
 
 from __future__ import annotations
 
@@ -76,3 +76,65 @@ def test_local_sandbox_needs_a_repository():
 
     with pytest.raises(UserError, match="needs a repository"):
         open_sandbox(SandboxConfig(kind="local"))
+
+
+FIX_LINE = "return a + b  # the later fix, a line no earlier commit has"
+
+
+def _repo_with_a_future(tmp_path):
+    """A repository whose HEAD (tagged, on a branch, stashed over, in the reflog) is a later fix."""
+    repo = make_test_repo(tmp_path / "repo")
+    base = git(repo, "rev-parse", "HEAD").strip()
+    commit_files(repo, {"pkg/core.py": f"def add(a, b):\n    {FIX_LINE}\n"}, "the fix")
+    fix = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "tag", "-a", "v-fix", "-m", "release with the fix")
+    git(repo, "branch", "later")
+    git(repo, "update-ref", "refs/remotes/origin/main", fix)
+    git(repo, "update-ref", "refs/notes/commits", fix)
+    (repo / "pkg/core.py").write_text("stashed work\n")
+    git(repo, "stash")
+    blobs = git(repo, "rev-parse", f"{fix}:pkg/core.py", f"{fix}^{{tree}}").split()
+    return repo, base, fix, blobs
+
+
+def _leak_report(box, fix, blobs):
+    """What git in the sandbox shows of the fix, by every route an agent could take."""
+    checks = {
+        "fsck": "git fsck --lost-found --unreachable --no-reflogs 2>&1",
+        "rev-list": "git rev-list --all --reflog",
+        "objects": "git cat-file --batch-all-objects --batch-check",
+        "pickaxe": f"git log --all --reflog --oneline -S'{FIX_LINE}'",
+        "packs": "cat .git/objects/pack/*.idx 2>/dev/null | od -An -tx1 | tr -d ' \\n'",
+        "lost-found": "ls -R .git/lost-found 2>/dev/null; cat .git/packed-refs .git/FETCH_HEAD 2>/dev/null",
+    }
+    report = {name: box.run(cmd).output for name, cmd in checks.items()}
+    found = [name for name, out in report.items() if fix in out or any(b in out for b in blobs)]
+    found += [name for name, out in report.items() if FIX_LINE in out and name != "pickaxe"]
+    if report["pickaxe"].strip():
+        found.append("pickaxe")
+    if box.run(f"git cat-file -e {fix}").exit_code == 0:
+        found.append("cat-file")
+    return sorted(set(found)), report
+
+
+@pytest.mark.parametrize("kind", ["docker", "local"])
+def test_no_object_of_a_later_commit_reaches_the_sandbox(kind, tmp_path, request, run_label):
+    if kind == "docker":
+        request.getfixturevalue("base_image")
+    repo, base, fix, blobs = _repo_with_a_future(tmp_path)
+    with _open_at(kind, repo, run_label, base) as box:
+        assert box.run("git rev-parse HEAD").output.strip() == base  # commit ids are the host's own
+        found, report = _leak_report(box, fix, blobs)
+        assert found == [], {name: report[name][:300] for name in found}
+        # the copy is whole up to the base: every commit of its history, with its objects, is there
+        assert (
+            box.run("git rev-list --count HEAD").output.strip()
+            == git(repo, "rev-list", "--count", base).strip()
+        )
+        assert box.run("git fsck --connectivity-only 2>&1").exit_code == 0
+        # git's own object count in the sandbox is that of the history up to the base
+        counted = box.run("git count-objects -v").output
+        loose = int(counted.split("count: ")[1].split()[0]) + int(counted.split("in-pack: ")[1].split()[0])
+        assert loose == int(git(repo, "rev-list", "--objects", "--count", base).strip())
+    # the leak the checks catch is real: the host repository shows the fix the same ways
+    assert git(repo, "log", "--all", "--oneline", f"-S{FIX_LINE}").strip()

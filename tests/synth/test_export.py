@@ -62,7 +62,7 @@ def test_sft_records_are_the_accepted_samples_with_exact_tools_and_stages(synth_
             messages[-1]["role"] == "assistant"
             and messages[-1]["tool_calls"][0]["function"]["name"] == "submit"
         )
-        calls = [c for m in messages if m["tool_calls"] for c in m["tool_calls"]]
+        calls = [c for m in messages for c in m.get("tool_calls", [])]
         assert all(isinstance(c["function"]["arguments"], str) for c in calls)
         assert [json.loads(c["function"]["arguments"]) for c in calls] == [
             s["action"]["args"] for s in traj["steps"]
@@ -161,3 +161,31 @@ def test_validate_command_checks_a_file(exports, tmp_path, capsys):
         and "line 1 does not match the sft openai schema" in err
         and "'tools' is a required property" in err
     )
+
+
+def test_a_run_folder_from_another_version_is_one_line_and_left_alone(synth_run, tmp_path, capsys):
+    old = tmp_path / "old-run"
+    shutil.copytree(synth_run.run_dir, old, ignore=shutil.ignore_patterns("export-*"))
+    settings = json.loads((old / "synth.json").read_text())
+    del settings["format"]  # what an earlier version wrote
+    (old / "synth.json").write_text(json.dumps(settings))
+    before = sorted(p.name for p in old.iterdir())
+    code, _ = run_cli(["synth", "export", str(old), "--output", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "was written by another version of swe-ttc (format unversioned" in err and "new --run-id" in err
+    tasks = old / "tasks.jsonl"
+    args = [
+        "synth",
+        "run",
+        "--dataset",
+        str(tasks),
+        "--model",
+        synth_run.model,
+        "--output-dir",
+        str(tmp_path),
+    ]
+    code, _ = run_cli([*args, "--run-id", "old-run"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "another version of swe-ttc" in err
+    assert sorted(p.name for p in old.iterdir()) == before and not (tmp_path / "out").exists()

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from sweagent.errors import UserError
 from sweagent.trajectory import Action, Step, Trajectory
 from synth.config import FilterConfig
-from synth.filters import accuracy_reasons, complexity_reasons, longest_repeat, patch_size
+from synth.filters import (
+    accuracy_reasons,
+    complexity_reasons,
+    longest_repeat,
+    measure,
+    patch_size,
+    process_reasons,
+)
 from synth.results import dedup_and_balance, judge
+from synth.rollouts import load_rollout
 from synth.stats import run_stats
 
 SOURCE_PATCH = """diff --git a/pkg/mod.py b/pkg/mod.py
@@ -204,3 +215,98 @@ def test_dedup_keeps_the_shortest_of_equal_trajectories_and_balance_caps_each_ta
         "rejected": {"duplicate": 1},
     }
     assert stats["per_task"]["t"]["accepted"] == 2 and stats["per_task"]["t"]["samples"] == 4
+
+
+def test_measured_facts_and_their_bounds():
+    traj = make_traj([LOOK, REPRO, EDIT, VERIFY, VERIFY, SUBMIT], tokens=(900, 100))
+    facts = measure(traj)
+    assert (facts.steps, facts.files_touched, facts.patch_lines, facts.test_runs) == (6, 1, 2, 2)
+    assert (facts.tokens, facts.conversations, facts.format_errors) == (1000, 1, 0)
+    assert reasons(traj, min_test_runs=3, max_repeats=2) == ["too_few_test_runs"]
+    assert reasons(traj, max_test_runs=1, max_repeats=2) == ["too_many_test_runs"]
+    assert reasons(traj, max_repeats=2) == []
+    assert measure(make_traj([LOOK, REPRO, EDIT, SUBMIT])).test_runs == 0  # a script is not a test run
+
+
+def test_tasks_every_sample_solves_are_kept_out_of_sft_but_not_out_of_pairs():
+    from synth.export import choose_pairs
+
+    easy = [_judged(make_traj(CLEAN, iid=f"easy.s{k}"), "resolved", k, task="easy") for k in range(2)]
+    mixed = [_judged(make_traj(CLEAN, iid="mixed.s0"), "resolved", 0, task="mixed")]
+    mixed.append(_judged(make_traj([LOOK, EDIT, SUBMIT], iid="mixed.s1"), "unresolved", 1, task="mixed"))
+    hard = [_judged(make_traj(CLEAN, iid=f"hard.s{k}"), "unresolved", k, task="hard") for k in range(2)]
+    results = dedup_and_balance(easy + mixed + hard, FilterConfig())
+    verdicts = {r.sample_id: (r.accepted, r.filters["difficulty"], r.solve_rate) for r in results}
+    assert verdicts["easy.s0"] == (False, ["task_always_solved"], 1.0)
+    assert verdicts["mixed.s0"] == (True, [], 0.5)
+    assert verdicts["hard.s1"] == (False, ["task_never_solved"], 0.0)
+    stats = run_stats(results)
+    assert stats["solve_rates"] == {
+        "always_solved": ["easy"],
+        "sometimes_solved": ["mixed"],
+        "never_solved": ["hard"],
+    }
+    assert stats["filters"]["difficulty"]["rejected"] == {"task_always_solved": 2, "task_never_solved": 2}
+    assert [(c.sample_id, r.sample_id) for c, r in choose_pairs(results, 4)] == [("mixed.s0", "mixed.s1")]
+    # an easy task's clean samples still serve as `chosen` when it has an unresolved sample elsewhere
+    assert all(r.clean for r in easy)
+    kept = dedup_and_balance(easy, FilterConfig(drop_always_solved=False))
+    assert [r.accepted for r in kept] == [True, False]  # twins: the second is a duplicate
+
+
+def _search_sample(tmp_path, *, reproduces: bool, verdict: bool | None):
+    """A search sample's files as `synth run --search` leaves them: trajectory, tree.json, nodes/."""
+    folder = tmp_path / "t.s0"
+    (folder / "nodes").mkdir(parents=True)
+    write = ("reproduce", "editor", {"command": "create", "path": "reproduce_issue.py", "file_text": "x"})
+    parts = {
+        "n1": ("reproduce", [write, SUBMIT]),  # the script is written, never run by the agent
+        "n2": ("localize", [LOOK, SUBMIT]),
+        "n3": ("patch", [EDIT, SUBMIT]),  # no verification run by the agent
+    }
+    nodes = [{"id": "n0", "parent": None, "stage": "root"}]
+    parent = "n0"
+    for node_id, (stage, steps) in parts.items():
+        make_traj(steps, iid="t.s0").save(folder / "nodes" / f"{node_id}.traj.json")
+        node = {
+            "id": node_id,
+            "parent": parent,
+            "stage": stage,
+            "expansion": {"trajectory": f"nodes/{node_id}.traj.json"},
+        }
+        if stage == "reproduce":
+            node["artifacts"] = {"reproduces_on_base": reproduces}
+        if stage == "patch" and verdict is not None:
+            node["verdicts"] = [{"check": "reproduction", "passed": verdict}]
+        nodes.append(node)
+        parent = node_id
+    (folder / "tree.json").write_text(json.dumps({"nodes": nodes}))
+    joined = make_traj([s for _, steps in parts.values() for s in steps], iid="t.s0")
+    for step in joined.steps:
+        step.stage = "patch"  # how the search's own joined file labels every step: by node
+    joined.environment["search"] = {"tree": "tree.json", "chosen": "n3"}
+    joined.save(folder / "t.s0.traj.json")
+    return folder / "t.s0.traj.json"
+
+
+def test_a_search_path_is_read_stage_by_stage_with_its_own_evidence(tmp_path):
+    rollout = load_rollout(_search_sample(tmp_path, reproduces=True, verdict=True))
+    assert [p.stage for p in rollout.parts] == ["reproduce", "localize", "patch"]
+    assert [s.stage for s in rollout.steps][:2] == ["reproduce", "submit"]  # the stages' own labels
+    assert process_reasons(rollout) == []  # the search ran the script on the base and the candidate
+    assert measure(rollout).conversations == 3
+    assert process_reasons(Trajectory.load(tmp_path / "t.s0" / "t.s0.traj.json")) == [
+        "no_reproduction",
+        "no_verification",
+    ]  # the joined file alone has no evidence
+    assert process_reasons(load_rollout(_search_sample(tmp_path / "b", reproduces=False, verdict=False))) == [
+        "no_reproduction",
+        "no_verification",
+    ]
+
+
+def test_a_search_sample_without_its_tree_is_one_line(tmp_path):
+    path = _search_sample(tmp_path, reproduces=True, verdict=True)
+    (path.parent / "tree.json").unlink()
+    with pytest.raises(UserError, match="cannot read the search tree .* rerun `swe-ttc synth run`"):
+        load_rollout(path)

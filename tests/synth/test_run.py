@@ -90,8 +90,9 @@ def test_run_folder_holds_trajectories_grades_and_predictions(synth_run):
         assert traj.environment["image"] == "swe-ttc/base:bookworm"  # mined tasks: base image + repo copy
         assert (run_dir / "eval" / sid / "report.json").is_file()
         text = json.dumps(traj.messages)
-        # the agent never saw the hidden tests
-        assert "test_clamp_high" not in text and "test_mean_empty" not in text and "FAIL_TO_PASS" not in text
+        # the agent saw the failing behaviour, never the hidden test code, the fix or the fix's message
+        assert "def test_clamp_high" not in text and "def test_mean_empty" not in text
+        assert "FAIL_TO_PASS" not in text and "ignores the upper bound" not in text
 
 
 def test_rerun_resumes_without_sampling_or_grading_again(synth_run):

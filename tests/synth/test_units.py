@@ -108,20 +108,31 @@ def test_records_render_and_validate(fmt):
                     "function": {"name": "bash", "arguments": '{"command": "python3 x.py"}'},
                 }
             ],
-            "tool_call_id": None,
-            "name": None,
-        }
+        }  # no null keys: templates test `'tool_calls' in message`
+        assert [sorted(m) for m in record["messages"][:2]] == [["content", "role"]] * 2
         assert len(record["messages"]) == 3  # cut after the last assistant turn
+        as_objects = sft_record(_result(good, "resolved"), good, fmt, "run", arguments="object")
+        call = as_objects["messages"][2]["tool_calls"][0]
+        assert call["function"]["arguments"] == {"command": "python3 x.py"}
+        assert validate_record(as_objects, "sft", fmt) is as_objects
         assert pair["prompt"][0]["content"] == "sys" and pair["chosen"][0]["role"] == "assistant"
 
 
 def test_schema_rejects_what_trainers_would_choke_on():
     good = _traj("t.s0", "diff --git a/x b/x\n")
     record = sft_record(_result(good, "resolved"), good, "openai", "run")
-    as_object = json.loads(json.dumps(record))
-    as_object["messages"][2]["tool_calls"][0]["function"]["arguments"] = {"command": "x"}
-    with pytest.raises(RecordError, match="arguments"):
-        validate_record(as_object, "sft", "openai")
+    as_list = json.loads(json.dumps(record))
+    as_list["messages"][2]["tool_calls"][0]["function"]["arguments"] = '["x"]'
+    with pytest.raises(RecordError, match="not a JSON object"):
+        validate_record(as_list, "sft", "openai")
+    null_key = json.loads(json.dumps(record))
+    null_key["messages"][1]["tool_calls"] = None
+    with pytest.raises(RecordError, match="tool_calls"):
+        validate_record(null_key, "sft", "openai")
+    second_system = json.loads(json.dumps(record))
+    second_system["messages"].insert(2, {"role": "system", "content": "stage two"})
+    with pytest.raises(RecordError, match="system message may only open"):
+        validate_record(second_system, "sft", "openai")
     not_json = json.loads(json.dumps(record))
     not_json["messages"][2]["tool_calls"][0]["function"]["arguments"] = "{oops"
     with pytest.raises(RecordError, match="not JSON"):
