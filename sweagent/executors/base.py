@@ -6,9 +6,9 @@ per job back, in the calling thread, through `on_done`. A job function is called
 charges model spend to `ctx.budget`. Where the job runs is the executor's business:
 
 - `local`: a thread pool in this process; `ctx.out_dir` is the run folder itself.
-- `ray`: a Ray task on whichever node has room; `ctx.out_dir` is a scratch folder on that node, and
-  the files the job wrote travel back with its result and are written by the driver (atomically),
-  so only the driver ever touches the run folder.
+- `ray`: a Ray task on whichever node has room; `ctx.out_dir` is a scratch folder on that node with
+  the run folder's name (containers are labelled with it), and the files the job wrote travel back
+  with its result and are written by the driver (atomically), so only the driver touches the run folder.
 
 Either way a job that cannot start because the run's budget is spent comes back as
 `Outcome(started=False)`, and a job whose process or node died comes back as `Outcome(lost=True)`

@@ -108,8 +108,11 @@ def _collect(root: Path) -> list[tuple[str, bytes]]:
     return [(p.relative_to(root).as_posix(), p.read_bytes()) for p in files]
 
 
-def run_job(key: str, fn: Any, args: tuple, state: Any, budget: Budget | None, carried: list) -> dict:
-    """One job in a Ray worker: run it in a scratch folder, return its value and the files it wrote."""
+def run_job(
+    key: str, fn: Any, args: tuple, folder: str, state: Any, budget: Budget | None, carried: list
+) -> dict:
+    """One job in a Ray worker: run it in a scratch folder named like the run folder (`folder`: what
+    the sandbox labels its containers with), return its value and the files it wrote."""
     node_id, node = this_node()
     carry.restore_all(carried)
     if budget is not None and budget.exhausted:
@@ -121,7 +124,9 @@ def run_job(key: str, fn: Any, args: tuple, state: Any, budget: Budget | None, c
         state.post.remote(("event", event))
 
     with tempfile.TemporaryDirectory(prefix="swe-ttc-job-") as scratch:
-        ctx = JobContext(out_dir=Path(scratch), node=node, emit=emit, budget=budget, remote=True)
+        out_dir = Path(scratch) / folder
+        out_dir.mkdir()
+        ctx = JobContext(out_dir=out_dir, node=node, emit=emit, budget=budget, remote=True)
         try:
             value = fn(ctx, *args)
         except KeyboardInterrupt:  # ray.cancel: the run was interrupted; no container may outlive it
@@ -132,7 +137,7 @@ def run_job(key: str, fn: Any, args: tuple, state: Any, budget: Budget | None, c
         except Exception as exc:  # a bug in one job must not stop the others
             detail = f"internal error on node {node}: {type(exc).__name__}: {exc}"
             return {"started": True, "node": node, "error": detail[:300]}
-        files = _collect(Path(scratch))
+        files = _collect(out_dir)
     return {
         "started": True,
         "node": node,
@@ -404,7 +409,7 @@ class _Run:
                             self.hooks.on_done(Outcome(job.key, started=False))
                             continue
                         ref = task.options(name=f"swe-ttc:{job.key}"[:100], **options).remote(
-                            job.key, job.fn, job.args, self.state, self.budget, carried
+                            job.key, job.fn, job.args, self.out_dir.name, self.state, self.budget, carried
                         )
                         inflight[ref] = (job, time.time())
                     if not inflight:
