@@ -232,6 +232,7 @@ class RayExecutor(Executor):
         self._owns = False
         self._remote: dict[str, Any] = {}
         self._actors: list[Any] = []
+        self._state: Any = None
         self._connect(local_cpus)
         self._check_room()
 
@@ -350,6 +351,15 @@ class RayExecutor(Executor):
 
     # -- a run --------------------------------------------------------------------------------------
 
+    def run_state(self) -> Any:
+        """The actor workers post starts and events to; one per executor, emptied at each run."""
+        if self._state is None:
+            self._state = self._fn("state").options(num_cpus=0, **self._pinned_here()).remote()
+            self._actors.append(self._state)
+        else:
+            self.ray.get(self._state.take.remote())
+        return self._state
+
     def budget(self, cost_limit: float) -> Budget:
         state = self._fn("state").options(num_cpus=0, **self._pinned_here()).remote()
         self._actors.append(state)
@@ -388,7 +398,7 @@ class _Run:
 
     def run(self, jobs: list[Job]) -> None:
         ray = self.ray
-        self.state = self.ex._fn("state").options(num_cpus=0, **self.ex._pinned_here()).remote()
+        self.state = self.ex.run_state()
         task = self.ex._fn("job")
         options: dict[str, Any] = {"num_cpus": self.ex.cpus, "max_retries": self.ex.max_retries}
         options["retry_exceptions"] = False
@@ -425,8 +435,6 @@ class _Run:
             self.stop.set()
             self._cancel(list(inflight))
             raise
-        finally:
-            self._kill(self.state)
         if self.lost_any and self.label:  # a killed worker leaves its container behind: remove it
             self.ex.sweep(self.label)
 
@@ -501,9 +509,6 @@ class _Run:
         self._pump()
         if self.label:
             self.ex.sweep(self.label, {node: sorted(pids) for node, pids in self.pids.items()})
-
-    def _kill(self, actor: Any) -> None:
-        _quietly(self.ray.kill, actor)
 
 
 def _quietly(fn: Any, *args: Any, **kwargs: Any) -> None:

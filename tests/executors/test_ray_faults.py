@@ -28,7 +28,7 @@ from tests.executors.util import (
 )
 from tests.swebench.util import our_containers, read_json, run_cli
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.ray]
 
 ROOT = Path(__file__).resolve().parents[2]
 STEP = {"thought": "Looking around.", "tool": "bash", "args": {"command": "ls"}}
