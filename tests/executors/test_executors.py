@@ -77,7 +77,6 @@ def test_local_budget_failure_and_not_started(tmp_path):
 
 
 @pytest.fixture(scope="module")
-@pytest.mark.ray
 def ray_executor(ray_cluster):
     from sweagent.executors.ray_cluster import RayExecutor
     from tests.executors.conftest import no_driver
@@ -86,6 +85,7 @@ def ray_executor(ray_cluster):
         yield executor
 
 
+@pytest.mark.ray
 def test_ray_jobs_run_on_the_nodes_and_the_driver_writes_their_files(ray_executor, tmp_path):
     jobs = [Job(f"j{i}", write_and_report, (f"j{i}", f"text {i}", 2.0)) for i in range(4)]
     outcomes, starts, events = _collect(ray_executor, jobs, tmp_path / "run-a")
@@ -101,6 +101,7 @@ def test_ray_jobs_run_on_the_nodes_and_the_driver_writes_their_files(ray_executo
     assert sorted(e["instance_id"] for e in events) == sorted(outcomes)
 
 
+@pytest.mark.ray
 def test_ray_shares_one_budget_across_nodes_and_reports_failures(ray_executor, tmp_path):
     budget = ray_executor.budget(1.0)
     jobs = [Job(f"s{i}", spend, (0.3,)) for i in range(2)]
@@ -115,6 +116,7 @@ def test_ray_shares_one_budget_across_nodes_and_reports_failures(ray_executor, t
     assert error.startswith("internal error on node ") and error.endswith("RuntimeError: broken job")
 
 
+@pytest.mark.ray
 def test_ray_workers_see_the_drivers_scripted_models(ray_executor, tmp_path):
     from sweagent.model.scripted import register_replay
 
