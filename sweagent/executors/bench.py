@@ -8,8 +8,12 @@ two workers. Besides instances per minute it reports where the time goes:
   spends not running an instance (scheduling, starting Ray workers and importing the project there,
   moving the result back, the driver's writes, idle slots at the end); measured the same way for the
   local executor, so the difference is what Ray adds.
+- `startup_seconds` (Ray): from the start of the run to the first instance running on a node:
+  connecting, the leftover sweep on every node, starting a worker process there.
+- `scheduling_ms_per_instance` (Ray): median of submit -> start on the node plus end on the node ->
+  result written by the driver, i.e. Ray's cost per instance once its workers are warm.
 - `noop_ms_per_job`: a job that does nothing, through the same executor, one node: Ray's own
-  round trip per task once its worker is warm.
+  round trip per task.
 """
 
 from __future__ import annotations
@@ -26,17 +30,25 @@ NODE_OBJECT_STORE = 100 * 1024 * 1024
 NOOP_JOBS = 40
 
 
-def figures(count: int, seconds: float, slots: int, outcomes: list[Outcome], submitted: int) -> dict:
-    """Throughput and per-instance overhead of one run."""
+def figures(
+    count: int, seconds: float, slots: int, outcomes: list[Outcome], submitted: int, began: float = 0.0
+) -> dict:
+    """Throughput and per-instance overhead of one run (`began`: wall clock at its start)."""
     busy = [o.timing["finished"] - o.timing["started"] for o in outcomes if "finished" in o.timing]
     mean_busy = statistics.fmean(busy) if busy else 0.0
-    return {
+    out = {
         "seconds": round(seconds, 2),
         "instances_per_minute": round(count * 60 / seconds, 1),
         "submitted": submitted,
         "mean_seconds_in_job": round(mean_busy, 2),
         "overhead_s_per_instance": round(seconds * slots / max(count, 1) - mean_busy, 2),
     }
+    remote = [o.timing for o in outcomes if "delivered" in o.timing]
+    if remote and began:
+        out["startup_seconds"] = round(min(t["started"] for t in remote) - began, 2)
+        ray_ms = [(t["started"] - t["submitted"] + t["delivered"] - t["finished"]) * 1000 for t in remote]
+        out["scheduling_ms_per_instance"] = round(statistics.median(ray_ms), 1)
+    return out
 
 
 def _noop(ctx: JobContext) -> None:
@@ -71,10 +83,12 @@ def ray_figures(
             cluster.add_node(**node, num_cpus=1, node_name=f"bench-worker-{nodes}")
             if nodes == 1:
                 out["cluster_start_seconds"] = round(time.perf_counter() - started, 1)
+            began = time.time()
             with RayExecutor(address=cluster.address, memory_per_instance=None) as executor:
                 seconds, statuses, outcomes = run(executor, f"ray-{nodes}")
+                seconds = time.time() - began  # connecting is part of a user's run
                 submitted = sum(s == "submitted" for s in statuses.values())
-                out[f"nodes_{nodes}"] = figures(count, seconds, nodes, outcomes, submitted)
+                out[f"nodes_{nodes}"] = figures(count, seconds, nodes, outcomes, submitted, began)
                 if nodes == 1:
                     out["noop_ms_per_job"] = noop_overhead(executor, root / "noop")
             if ray.is_initialized():

@@ -7,8 +7,9 @@ them atomically, then reports the outcome. So a task that dies half-way leaves n
 retried task is written once.
 
 - Room: each task reserves `cpus_per_instance` CPUs and `memory_per_instance` bytes. The driver keeps
-  about as many tasks submitted as the cluster can run at once (recomputed as nodes come and go), so
-  a spent run budget stops new work at once: nothing is queued that would start later.
+  as many tasks submitted as the cluster can run at once (recomputed as nodes come and go), so a spent
+  run budget stops new work at once (nothing is queued that would start later) and Ray reuses its
+  warm worker processes instead of starting one per queued task.
 - Lost work: a task whose worker process or node died is retried by Ray (`max_retries`; on another
   node when its node is gone), and after that comes back as `Outcome(lost=True)`.
 - Shared state: the run's cost cap and the progress events go through small actors on the driver's
@@ -295,9 +296,10 @@ class RayExecutor(Executor):
         return int(fit + 1e-9) if fit != float("inf") else 64
 
     def _window(self) -> int:
-        """Tasks to keep submitted: what runs at once, plus one waiting per node (no idle gap)."""
-        nodes = self._nodes()
-        return max(1, sum(self._room(n) for n in nodes) + len(nodes))
+        """Tasks to keep submitted: what runs at once. No more: a task queued behind a busy worker
+        makes Ray start another worker process for it, and starting one (importing the project) costs
+        more than the moment a freed slot waits for the next submission."""
+        return max(1, sum(self._room(n) for n in self._nodes()))
 
     def _check_room(self) -> None:
         nodes = self._nodes()
