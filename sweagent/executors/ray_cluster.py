@@ -254,7 +254,10 @@ class RayExecutor(Executor):
                     f"cannot join the Ray cluster at {self.address} ({line}): "
                     "run the same Ray and Python versions on every machine, or drop --ray-address"
                 ) from None
-        else:
+        else:  # a private instance: Ray's notice that it protects it with a token is noise here
+            logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(
+                logging.ERROR
+            )
             ray.init(
                 address="local",
                 num_cpus=local_cpus or os.cpu_count() or 1,
