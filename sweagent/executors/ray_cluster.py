@@ -12,8 +12,8 @@ retried task is written once.
   warm worker processes instead of starting one per queued task.
 - Lost work: a task whose worker process or node died is retried by Ray (`max_retries`; on another
   node when its node is gone), and after that comes back as `Outcome(lost=True)`.
-- Shared state: the run's cost cap and the progress events go through small actors on the driver's
-  node, so caps hold across nodes and the dashboard sees every node.
+- Shared state: the run's cost cap and the progress events go through small actors on the head node
+  (they outlive any worker node), so caps hold across nodes and the dashboard sees every node.
 - Ctrl-C: every task is cancelled (a KeyboardInterrupt in the worker; its sandbox removes its
   container), tasks that do not stop in time are killed, and then every node removes any container of
   the run whose process is gone or was one of the run's workers.
@@ -109,6 +109,16 @@ def _collect(root: Path) -> list[tuple[str, bytes]]:
     return [(p.relative_to(root).as_posix(), p.read_bytes()) for p in files]
 
 
+def attempt_number() -> int:
+    """Which attempt of its task this is (0 the first; Ray counts retries after a lost worker or node)."""
+    try:
+        from ray._private.worker import global_worker
+
+        return int(global_worker.core_worker.get_current_task_attempt_number())
+    except Exception:  # not in a task, or an older Ray
+        return 0
+
+
 def run_job(
     key: str, fn: Any, args: tuple, folder: str, state: Any, budget: Budget | None, carried: list
 ) -> dict:
@@ -119,6 +129,7 @@ def run_job(
     if budget is not None and budget.exhausted:
         return {"started": False, "node": node}
     started = time.time()
+    attempt = attempt_number()
     state.post.remote(("start", key, node, node_id, os.getpid()))
 
     def emit(event: dict[str, Any]) -> None:
@@ -137,12 +148,13 @@ def run_job(
             raise
         except Exception as exc:  # a bug in one job must not stop the others
             detail = f"internal error on node {node}: {type(exc).__name__}: {exc}"
-            return {"started": True, "node": node, "error": detail[:300]}
+            return {"started": True, "node": node, "error": detail[:300], "attempt": attempt}
         files = _collect(out_dir)
     return {
         "started": True,
         "node": node,
         "value": value,
+        "attempt": attempt,
         "files": files,
         "timing": {"started": started, "finished": time.time()},
     }
@@ -320,15 +332,12 @@ class RayExecutor(Executor):
         where = self.address or "a local instance"
         return f"ray ({where}): {len(nodes)} node(s), {cpus:g} CPUs, {sum(map(self._room, nodes))} at once"
 
-    def _pinned_here(self) -> dict[str, Any]:
-        """Scheduling options that keep an actor on the driver's node (it dies with the run, not a node)."""
-        try:
-            from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+    def _pinned_to_head(self) -> dict[str, Any]:
+        """Scheduling options that keep an actor on the head node: it must outlive any worker node."""
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-            here = self.ray.get_runtime_context().get_node_id()
-            return {"scheduling_strategy": NodeAffinitySchedulingStrategy(here, soft=True)}
-        except Exception:  # a Ray Client driver is on no node
-            return {}
+        heads = [n["NodeID"] for n in self._nodes() if "node:__internal_head__" in n.get("Resources", {})]
+        return {"scheduling_strategy": NodeAffinitySchedulingStrategy(heads[0], soft=False)} if heads else {}
 
     def _on_every_node(self, name: str, *args: Any, timeout: float = 60.0) -> list[Any]:
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
@@ -359,14 +368,14 @@ class RayExecutor(Executor):
     def run_state(self) -> Any:
         """The actor workers post starts and events to; one per executor, emptied at each run."""
         if self._state is None:
-            self._state = self._fn("state").options(num_cpus=0, **self._pinned_here()).remote()
+            self._state = self._fn("state").options(num_cpus=0, **self._pinned_to_head()).remote()
             self._actors.append(self._state)
         else:
             self.ray.get(self._state.take.remote())
         return self._state
 
     def budget(self, cost_limit: float) -> Budget:
-        state = self._fn("state").options(num_cpus=0, **self._pinned_here()).remote()
+        state = self._fn("state").options(num_cpus=0, **self._pinned_to_head()).remote()
         self._actors.append(state)
         return RayBudget(state, cost_limit)
 
@@ -471,6 +480,7 @@ class _Run:
             return Outcome(job.key, error=f"internal error: {_first_line(exc)}", attempts=attempts)
         except exceptions.RayError as exc:  # its worker or node died, and Ray's retries ran out
             self.lost_any = True
+            attempts = max(attempts, self.ex.max_retries + 1)
             where = f" (last on node {self.last_node[job.key]})" if job.key in self.last_node else ""
             error = f"lost with its worker or node after {attempts} attempt(s){where}: {type(exc).__name__}"
             return Outcome(
@@ -479,6 +489,7 @@ class _Run:
         node = result.get("node", "")
         if not result.get("started"):
             return Outcome(job.key, started=False, node=node)
+        attempts = max(attempts, result.get("attempt", 0) + 1)  # a lost attempt may not have said it started
         if attempts > 1:
             self.lost_any = True
         if self.hooks.on_start and job.key not in self.announced:

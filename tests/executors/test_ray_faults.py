@@ -18,6 +18,7 @@ from sweagent.trajectory import Trajectory, trajectory_path
 from tests.executors.util import (
     QUICK,
     batch,
+    children,
     copies,
     dataset,
     exit_doc,
@@ -35,7 +36,8 @@ STEP = {"thought": "Looking around.", "tool": "bash", "args": {"command": "ls"}}
 
 
 def _kill_when_busy(cluster, node, docker_client, run_id: str, killed: list[int]) -> threading.Thread:
-    """Kill `node` (all its processes, no goodbye) once one of its workers has a container of `run_id`."""
+    """Kill `node` once one of its workers has a container of `run_id`: its raylet and services, then
+    its worker processes (a raylet's children can outlive it for a moment and even finish a task)."""
     raylet = raylet_pid(node)
 
     def watch() -> None:
@@ -46,7 +48,13 @@ def _kill_when_busy(cluster, node, docker_client, run_id: str, killed: list[int]
                 if parent_pid(pid) == raylet:
                     killed.append(pid)
                     time.sleep(1.0)  # mid-run: the agent is stepping
+                    workers = children(raylet)
                     cluster.remove_node(node, allow_graceful=False)
+                    for worker in workers:
+                        try:
+                            os.kill(worker, signal.SIGKILL)
+                        except ProcessLookupError:
+                            pass
                     return
             time.sleep(0.1)
 

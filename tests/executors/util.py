@@ -57,3 +57,12 @@ def parent_pid(pid: int) -> int:
 def raylet_pid(node: Any) -> int:
     """The raylet process of a node started with `ray.cluster_utils.Cluster`."""
     return node.all_processes["raylet"][0].process.pid
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and parent_pid(int(entry.name)) == pid:
+            found.append(int(entry.name))
+    return found
