@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from sweagent.errors import UserError
+from sweagent.executors.options import executor_from_options, executor_options
 
 EXTRA_ARGS = {"ignore_unknown_options": True, "allow_extra_args": True}
 
@@ -196,6 +197,7 @@ def _run_config(opts: dict[str, Any], extra: list[str]) -> Any:
 )
 @click.option("--redo-existing", is_flag=True, help="sample again even where a finished trajectory exists")
 @click.option("--json", "as_json", is_flag=True, help="print stats.json instead of tables")
+@executor_options
 @click.pass_context
 def run_command(ctx: click.Context, **opts: Any) -> None:
     """Sample K rollouts per task, grade each, filter, and write results.jsonl and stats.json.
@@ -248,7 +250,8 @@ def run_command(ctx: click.Context, **opts: Any) -> None:
             f"{opts['workers']} worker(s), temperature {config.model.temperature:g}"
         )
         dashboard = make_dashboard(console)
-    stats = SynthRun(tasks, rows, config, options, dashboard=dashboard).run()
+    with executor_from_options(opts, opts["workers"]) as executor:
+        stats = SynthRun(tasks, rows, config, options, dashboard=dashboard, executor=executor).run()
     if opts["as_json"]:
         click.echo(json.dumps(stats, indent=2))
         return

@@ -26,6 +26,7 @@ from rich.console import Console
 from sweagent.commands.rollout import rollout_function
 from sweagent.config import RunConfig
 from sweagent.errors import UserError
+from sweagent.executors.base import Executor
 from sweagent.io import atomic_write_json, atomic_write_text
 from sweagent.swebench.batch import BatchOptions, BatchRunner, BatchSummary, load_final
 from sweagent.swebench.dashboard import Dashboard
@@ -73,8 +74,26 @@ def check_sources(tasks: list[Task]) -> None:
             )
 
 
+@dataclass(frozen=True)
+class SampleSolver:
+    """Solves one sample; a small picklable object, so a Ray worker on another node can run it.
+    Per sample id: the local repository of a mined task, or the instance image of a SWE-bench task."""
+
+    repos: dict[str, str]
+    images: dict[str, str]
+
+    def __call__(self, task: Task, config: RunConfig, run_dir: Path, **kwargs: Any) -> Trajectory:
+        solve = rollout_function(config)
+        repo = self.repos.get(task.instance_id)
+        if repo is not None:
+            return solve(task.model_copy(update={"image": None}), config, run_dir, repo_path=repo, **kwargs)
+        # the batch runner named the image after the sample id; the task's own image is wanted
+        image = self.images[task.instance_id]
+        return solve(task.model_copy(update={"image": image}), config, run_dir, **kwargs)
+
+
 class SynthRun:
-    """Samples, grades and filters `tasks` into `options.run_dir`."""
+    """Samples, grades and filters `tasks` into `options.run_dir` (on `executor`: default threads)."""
 
     def __init__(
         self,
@@ -84,8 +103,10 @@ class SynthRun:
         options: SynthOptions,
         dashboard: Dashboard | None = None,
         on_graded: Callable[[Any], None] | None = None,
+        executor: Executor | None = None,
     ) -> None:
         self.tasks = tasks
+        self.executor = executor
         self.rows = rows
         self.config = config
         self.options = options
@@ -101,16 +122,14 @@ class SynthRun:
 
     # -- phase 1: sampling --------------------------------------------------------------------------
 
-    def _solve(self, task: Task, config: RunConfig, run_dir: Path, **kwargs: Any) -> Trajectory:
-        source = self.by_sample[task.instance_id]
-        solve = rollout_function(config)
-        if is_mined(source):
-            return solve(
-                task.model_copy(update={"image": None}), config, run_dir, repo_path=source.repo, **kwargs
-            )
-        # the batch runner named the image after the sample id; the task's own image is wanted
-        image = instance_image(source, self.options.namespace)
-        return solve(task.model_copy(update={"image": image}), config, run_dir, **kwargs)
+    def solver(self) -> SampleSolver:
+        repos = {sid: t.repo for sid, t in self.by_sample.items() if is_mined(t)}
+        images = {
+            sid: instance_image(t, self.options.namespace)
+            for sid, t in self.by_sample.items()
+            if not is_mined(t)
+        }
+        return SampleSolver(repos, images)
 
     def sample(self) -> BatchSummary:
         samples = [task.model_copy(update={"instance_id": sid}) for sid, task in self.by_sample.items()]
@@ -120,7 +139,14 @@ class SynthRun:
             redo_existing=self.options.redo_existing,
             namespace=self.options.namespace,
         )
-        runner = BatchRunner(samples, self.config, options, solve=self._solve, dashboard=self.dashboard)
+        runner = BatchRunner(
+            samples,
+            self.config,
+            options,
+            solve=self.solver(),
+            dashboard=self.dashboard,
+            executor=self.executor,
+        )
         return runner.run()
 
     # -- phase 2: grading ---------------------------------------------------------------------------
@@ -146,7 +172,10 @@ class SynthRun:
         from sweagent.swebench.evaluation import EvalOptions, Evaluator, summarize
         from sweagent.swebench.images import docker_client
 
-        client = docker_client(self.options.workers)
+        remote = self.executor is not None and self.executor.remote
+        client = (
+            None if remote and not any(map(is_mined, self.tasks)) else docker_client(self.options.workers)
+        )
         preds = {sid: make_prediction(sid, self.config.model.name, t.patch) for sid, t in finals.items()}
         tasks = self.grading_tasks(client, sorted(finals))
         options = EvalOptions(
@@ -166,7 +195,7 @@ class SynthRun:
             if self.on_graded:
                 self.on_graded(result)
 
-        results = Evaluator(client, options).run(tasks, preds, on_result=on_result)
+        results = Evaluator(client, options, executor=self.executor).run(tasks, preds, on_result=on_result)
         atomic_write_json(
             self.run_dir / EVAL_DIR / "report.json", summarize(sorted(self.by_sample), preds, results)
         )

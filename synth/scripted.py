@@ -32,6 +32,7 @@ import litellm  # noqa: E402
 from litellm import CustomLLM  # noqa: E402
 from litellm.llms.custom_llm import CustomLLMError  # noqa: E402
 
+from sweagent.executors.carry import carry  # noqa: E402
 from sweagent.model.scripted import action_reply, fill_response  # noqa: E402
 from synth.samples import split_sample_id  # noqa: E402
 
@@ -73,6 +74,21 @@ def register_sampler(name: str, variants: dict[str, list[Variant]]) -> str:
             litellm.custom_provider_map.append({"provider": PROVIDER, "custom_handler": SamplerLLM()})
     litellm.suppress_debug_info = True
     return f"{PROVIDER}/{name}/{{instance_id}}"
+
+
+def _export_samplers() -> dict[str, dict[str, list[Variant]]]:
+    with _lock:
+        return dict(_registry)
+
+
+def _restore_samplers(samplers: dict[str, dict[str, list[Variant]]]) -> None:
+    with _lock:
+        _registry.update(samplers)
+        if not any(entry.get("provider") == PROVIDER for entry in litellm.custom_provider_map):
+            litellm.custom_provider_map.append({"provider": PROVIDER, "custom_handler": SamplerLLM()})
+
+
+carry(_export_samplers, _restore_samplers)  # registered samplers reach jobs running in other processes
 
 
 def _permutation(name: str, task_id: str, temperature: float, n: int) -> list[int]:

@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from sweagent.config import RunConfig, config_from_cli
 from sweagent.errors import UserError
+from sweagent.executors.options import executor_from_options, executor_options
 from sweagent.swebench.images import DEFAULT_NAMESPACE
 
 EXTRA_ARGS = {"ignore_unknown_options": True, "allow_extra_args": True}
@@ -85,6 +86,7 @@ def build_config(opts: dict[str, Any], extra: list[str]) -> RunConfig:
     show_default=True,
     help="registry namespace of instance images ('' for local names)",
 )
+@executor_options
 @click.pass_context
 def batch(ctx: click.Context, **opts: Any) -> None:
     """Run a SWE-bench-format dataset and write runs/<run_id>/preds.json.
@@ -126,15 +128,23 @@ def batch(ctx: click.Context, **opts: Any) -> None:
         namespace=opts["image_namespace"] or None,
         run_cost_limit=opts["run_cost_limit"],
     )
-    console.print(
-        f"batch [bold]{escape(run_id)}[/]: {len(tasks)} instances from {escape(dataset.source)}, {opts['workers']} workers",
-        highlight=False,
-    )
     from sweagent.commands.rollout import rollout_function
 
-    summary = BatchRunner(
-        tasks, config, options, solve=rollout_function(config), dashboard=make_dashboard(console)
-    ).run()
+    with executor_from_options(opts, opts["workers"]) as executor:
+        console.print(
+            f"batch [bold]{escape(run_id)}[/]: {len(tasks)} instances from {escape(dataset.source)}, "
+            f"{escape(executor.describe())}",
+            highlight=False,
+        )
+        runner = BatchRunner(
+            tasks,
+            config,
+            options,
+            solve=rollout_function(config),
+            dashboard=make_dashboard(console),
+            executor=executor,
+        )
+        summary = runner.run()
     counts: dict[str, int] = {}
     for status in summary.statuses.values():
         counts[status] = counts.get(status, 0) + 1

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from sweagent.errors import UserError
+from sweagent.executors.options import executor_from_options, executor_options
 from sweagent.swebench.images import DEFAULT_NAMESPACE
 
 STYLE = {"resolved": "green", "unresolved": "yellow", "error": "red", "empty_patch": "dim"}
@@ -91,6 +92,7 @@ def results_table(results: dict[str, Any]) -> Table:
 @click.option(
     "--redo", is_flag=True, help="grade again even where an earlier result for the same patch exists"
 )
+@executor_options
 def evaluate(**opts: Any) -> None:
     """Grade predictions: apply each patch in its instance image, run the tests, parse with SWE-bench.
 
@@ -135,8 +137,10 @@ def evaluate(**opts: Any) -> None:
         redo=opts["redo"],
         container=ContainerOptions(network=opts["network"], ca_bundle=opts["ca_bundle"]),
     )
+    executor = executor_from_options(opts, opts["workers"])
     console.print(
-        f"eval [bold]{escape(run_id)}[/]: {len(preds)} predictions against {escape(dataset.source)}, {opts['workers']} workers",
+        f"eval [bold]{escape(run_id)}[/]: {len(preds)} predictions against {escape(dataset.source)}, "
+        f"{escape(executor.describe())}",
         highlight=False,
     )
 
@@ -148,8 +152,10 @@ def evaluate(**opts: Any) -> None:
             highlight=False,
         )
 
-    evaluator = Evaluator(docker_client(opts["workers"]), options)
-    results = evaluator.run(tasks, preds, on_result=on_result, missing=dataset.bad_ids)
+    with executor:  # on a cluster each node grades with its own Docker engine; none is needed here
+        client = None if executor.remote else docker_client(opts["workers"])
+        evaluator = Evaluator(client, options, executor=executor)
+        results = evaluator.run(tasks, preds, on_result=on_result, missing=dataset.bad_ids)
     summary = summarize(dataset_ids, preds, results, run_id=run_id, dataset=dataset.source)
     atomic_write_json(eval_dir / "report.json", summary)
     console.print(results_table(results))

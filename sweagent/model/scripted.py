@@ -40,6 +40,7 @@ from litellm.types.utils import Message, Usage  # noqa: E402
 
 from sweagent.actions import render_text_action  # noqa: E402
 from sweagent.errors import UserError  # noqa: E402
+from sweagent.executors.carry import carry  # noqa: E402
 from sweagent.model.base import ToolCall  # noqa: E402
 
 REPLAY = "replay"
@@ -86,6 +87,19 @@ def register_oracle(name: str, patch_text: str, root: str = "/testbed", delay: f
     with _lock:
         _scripts[(ORACLE, name)] = (actions, delay)
     return f"{ORACLE}/{name}"
+
+
+def _export_scripts() -> dict[tuple[str, str], tuple[list[dict[str, Any]], float]]:
+    with _lock:
+        return dict(_scripts)
+
+
+def _restore_scripts(scripts: dict[tuple[str, str], tuple[list[dict[str, Any]], float]]) -> None:
+    with _lock:
+        _scripts.update(scripts)
+
+
+carry(_export_scripts, _restore_scripts)  # registered scripts reach jobs running in other processes
 
 
 def load_script(path: str | Path) -> list[dict[str, Any]]:

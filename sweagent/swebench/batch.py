@@ -6,15 +6,17 @@ final exit status. So a batch killed at any moment (even SIGKILL) and rerun with
 skips what finished, reruns the rest, and ends with each instance exactly once in `preds.json`.
 Every later write (`preds.json`, `exit_statuses.yaml`) is a temp file + rename under one lock.
 
+Where instances run is the executor's business (`sweagent.executors`: threads here, or Ray tasks
+across machines); only this process writes the run folder either way.
 A failing instance (crash, Docker error, missing image) becomes its exit status; the batch goes on.
-The run-wide cost cap (`RunBudget`) stops new instances from starting; running ones finish.
+An instance lost with its worker or node (after the executor's retries) is recorded as `error: lost`.
+The run-wide cost cap stops new instances from starting; running ones finish.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,11 +24,11 @@ from typing import Any, Protocol
 import yaml
 
 from sweagent.config import RunConfig
+from sweagent.executors.base import LOST, Executor, Job, JobContext, Outcome, RunHooks
+from sweagent.executors.local import LocalExecutor
 from sweagent.io import atomic_write_text
-from sweagent.model.budget import RunBudget
 from sweagent.swebench.dashboard import Dashboard, PlainDashboard
 from sweagent.swebench.images import DEFAULT_NAMESPACE, instance_image
-from sweagent.swebench.interrupts import drain, flag_on_interrupt
 from sweagent.swebench.predictions import make_prediction, write_predictions
 from sweagent.task import Task
 from sweagent.trajectory import Trajectory, trajectory_path
@@ -72,6 +74,7 @@ def default_solve() -> SolveFn:
 
 
 SETUP_ERROR = "error: setup"
+RETRIED_ON_RESUME = (SETUP_ERROR, LOST)  # the instance never ran to an end: a rerun tries it again
 
 
 def load_final(run_dir: Path) -> dict[str, Trajectory]:
@@ -99,8 +102,37 @@ def _cost(result: SolveResult) -> float:
         return 0.0
 
 
+@dataclass
+class InstanceRun:
+    """What one instance's job hands back to the driver."""
+
+    status: str
+    patch: str
+    cost: float
+    detail: str
+
+
+def run_instance(ctx: JobContext, solve: SolveFn, task: Task, config: RunConfig) -> InstanceRun:
+    """One instance, wherever the executor runs it: the trajectory goes under `ctx.out_dir`."""
+    try:
+        result = solve(task, config, ctx.out_dir, budget=ctx.budget, on_event=ctx.emit)
+        status, patch, cost = str(result.exit_status or "error: no_status"), result.patch or "", _cost(result)
+        detail = str(getattr(result, "exit_detail", "") or "")
+        if ctx.node and isinstance(result, Trajectory):  # say where it ran (and where it failed)
+            if status.startswith("error") and detail:
+                detail = result.exit_detail = f"on node {ctx.node}: {detail}"
+            result.environment["node"] = ctx.node
+            result.save(trajectory_path(ctx.out_dir, task.instance_id))
+    except Exception as exc:  # a bug in one instance must not stop the batch
+        status, patch, cost = f"error: {type(exc).__name__}", "", 0.0
+        detail = f"{type(exc).__name__}: {exc}" + (f" (on node {ctx.node})" if ctx.node else "")
+    return InstanceRun(status, patch, cost, detail)
+
+
 class BatchRunner:
-    """Solve `tasks` into `options.run_dir` with `options.workers` threads."""
+    """Solve `tasks` into `options.run_dir` on `executor` (default: `options.workers` threads).
+
+    `solve` must be picklable (a module-level function or a small dataclass) for remote executors."""
 
     def __init__(
         self,
@@ -109,6 +141,7 @@ class BatchRunner:
         options: BatchOptions,
         solve: SolveFn | None = None,
         dashboard: Dashboard | None = None,
+        executor: Executor | None = None,
     ) -> None:
         self.tasks = tasks
         self.config = config
@@ -116,10 +149,12 @@ class BatchRunner:
         self.solve = solve or default_solve()
         self.dashboard = dashboard or PlainDashboard()
         self.run_dir = Path(options.run_dir)
-        self.budget = RunBudget(options.run_cost_limit)
+        self.executor = executor or LocalExecutor(options.workers)
+        self.budget = self.executor.budget(options.run_cost_limit)
         self._lock = threading.Lock()
         self._interrupted = threading.Event()
-        self._cut: set[str] = set()
+        self._running: set[str] = set()
+        self.retried: dict[str, int] = {}
         self.preds: dict[str, dict[str, Any]] = {}
         self.statuses: dict[str, str] = {}
         self.costs: dict[str, float] = {}
@@ -141,13 +176,15 @@ class BatchRunner:
             "not_started": sorted(self.not_started),
             "errors": {iid: self.errors[iid] for iid in sorted(self.errors) if iid in self.statuses},
         }
+        if self.retried:  # rerun after their worker or node died
+            doc["retried"] = {iid: self.retried[iid] for iid in sorted(self.retried)}
         atomic_write_text(self.run_dir / "exit_statuses.yaml", yaml.safe_dump(doc, sort_keys=False))
 
     def _restore(self) -> list[str]:
         """Rebuild preds and statuses from final trajectories; returns ids of selected tasks already done.
 
-        A setup failure (`error: setup`: a missing image, Docker down) does not count as done: that
-        instance never started, so a rerun tries it again once the environment is fixed."""
+        A setup failure (`error: setup`: a missing image, Docker down) or a lost instance (`error: lost`)
+        does not count as done: it never ran to an end, so a rerun tries it again."""
         finals = load_final(self.run_dir)
         selected = {t.instance_id for t in self.tasks}
         if self.options.redo_existing:
@@ -158,7 +195,7 @@ class BatchRunner:
             self.costs[iid] = _cost(traj)
             if self.statuses[iid].startswith("error") and traj.exit_detail:
                 self.errors[iid] = " ".join(traj.exit_detail.split())[:300]
-        done = {iid for iid, traj in finals.items() if traj.exit_status != SETUP_ERROR}
+        done = {iid for iid, traj in finals.items() if traj.exit_status not in RETRIED_ON_RESUME}
         return sorted(selected & done)
 
     # -- one instance ---------------------------------------------------------------------------
@@ -172,54 +209,60 @@ class BatchRunner:
         )
         return self.config.model_copy(update={"model": model})
 
-    def _job(self, task: Task) -> None:
-        iid = task.instance_id
-        if self._interrupted.is_set() or self.budget.exhausted:
+    def _job(self, task: Task) -> Job:
+        # the agent gets the public view only: no gold patch, test patch or test lists
+        public = task.public().model_copy(update={"image": instance_image(task, self.options.namespace)})
+        return Job(task.instance_id, run_instance, (self.solve, public, self._config_for(task)))
+
+    def _started(self, iid: str, node: str) -> None:
+        with self._lock:
+            self._running.add(iid)
+        self.dashboard.started(iid, node)
+
+    def _record(self, outcome: Outcome) -> None:
+        """The driver's side of one finished instance: preds.json and exit_statuses.yaml, atomically."""
+        iid = outcome.key
+        if not outcome.started:
             with self._lock:
                 self.not_started.append(iid)
             return
-        self.dashboard.started(iid)
-        # the agent gets the public view only: no gold patch, test patch or test lists
-        task = task.public().model_copy(update={"image": instance_image(task, self.options.namespace)})
-        try:
-            result = self.solve(
-                task, self._config_for(task), self.run_dir, budget=self.budget, on_event=self.dashboard.event
-            )
-            status, patch, cost = (
-                str(result.exit_status or "error: no_status"),
-                result.patch or "",
-                _cost(result),
-            )
-            detail = str(getattr(result, "exit_detail", "") or "")
-        except Exception as exc:  # a bug in one instance must not stop the batch
-            status, patch, cost = f"error: {type(exc).__name__}", "", 0.0
-            detail = f"{type(exc).__name__}: {exc}"
+        if outcome.lost:
+            status, patch, cost, detail = LOST, "", 0.0, outcome.error or "lost"
+            self._save_lost(iid, detail, outcome.node)
+        elif outcome.error:
+            status, patch, cost, detail = "error: internal", "", 0.0, outcome.error
+        else:
+            run: InstanceRun = outcome.value
+            status, patch, cost, detail = run.status, run.patch, run.cost, run.detail
         with self._lock:
-            if self._interrupted.is_set():
-                self._cut.add(iid)
-                return
+            self._running.discard(iid)
             self.preds[iid] = make_prediction(iid, self.config.model.name, patch)
             self.statuses[iid] = status
             self.costs[iid] = cost
             self.errors.pop(iid, None)
             if status.startswith("error") and detail:
                 self.errors[iid] = " ".join(detail.split())[:300]
+            if outcome.attempts > 1:
+                self.retried[iid] = outcome.attempts
             self._write_files()
         if iid in self.errors:
             self.dashboard.note(f"{iid}: {self.errors[iid]}")
         self.dashboard.finished(iid, status, cost)
 
+    def _save_lost(self, iid: str, detail: str, node: str) -> None:
+        """A trajectory that says the instance was lost, so it is on record (and a rerun retries it)."""
+        traj = Trajectory(instance_id=iid, model_name=self.config.model.name)
+        traj.exit_status, traj.exit_detail = LOST, detail
+        if node:
+            traj.environment["node"] = node
+        traj.save(trajectory_path(self.run_dir, iid))
+
     # -- the run --------------------------------------------------------------------------------
 
     def _remove_leftovers(self) -> None:
-        """Containers of a killed earlier attempt of this run (the sandbox labels them with the run folder name)."""
-        try:
-            from sweagent.swebench.containers import remove_dead_leftovers
-            from sweagent.swebench.images import docker_client
-
-            removed = remove_dead_leftovers(docker_client(), self.run_dir.name)
-        except Exception:  # no Docker here: every instance will report it on its own
-            return
+        """Containers of a killed earlier attempt of this run (the sandbox labels them with the run
+        folder name), on every node the executor runs on."""
+        removed = self.executor.sweep(self.run_dir.name)
         if removed:
             self.dashboard.note(
                 f"removed {removed} container(s) left by an earlier, killed attempt of this run"
@@ -227,8 +270,6 @@ class BatchRunner:
 
     def run(self) -> BatchSummary:
         """Run every selected task not finished before; Ctrl-C leaves no container and no false final status."""
-        from sweagent.sandbox import cleanup
-
         self.run_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.run_dir / "config.yaml", self.config.snapshot_yaml())
         self._remove_leftovers()
@@ -244,21 +285,19 @@ class BatchRunner:
             len(self.tasks), len(done), {i: s for i, s in self.statuses.items() if i in selected}, prior
         )
         self._check_images(todo)
-        cleanup.install_handlers()
-        pool = ThreadPoolExecutor(max_workers=max(1, self.options.workers), thread_name_prefix="batch")
-        futures: set[Future[None]] = set()
+        hooks = RunHooks(
+            on_done=self._record,
+            on_start=self._started,
+            on_event=self.dashboard.event,
+            stop=self._interrupted,
+        )
         try:
-            with flag_on_interrupt(self._interrupted), self.dashboard:
-                futures = {pool.submit(self._job, task) for task in todo}
-                pending = set(futures)
-                while pending:
-                    finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        future.result()
+            with self.dashboard:
+                jobs = [self._job(task) for task in todo]
+                self.executor.run(jobs, self.run_dir, hooks, budget=self.budget, run_label=self.run_dir.name)
         except BaseException:
-            self._interrupt(pool, futures)
+            self._mark_cut()
             raise
-        pool.shutdown(wait=True)
         if self._image_check is not None:
             self._image_check.join(timeout=30)  # long done in a real run; a short one waits for its warning
         with self._lock:
@@ -282,15 +321,10 @@ class BatchRunner:
         candidates = [(instance_image(t, self.options.namespace), t.base_commit or None) for t in todo[:8]]
         self._image_check = warn_once_in_background(candidates, self.dashboard.note)
 
-    def _interrupt(self, pool: ThreadPoolExecutor, futures: set[Future[None]]) -> None:
-        """Stop starting work, remove the sandboxes (also ones being opened right now) until every
-        running instance has wound down, and mark those trajectories unfinished so a rerun does them."""
-        from sweagent.sandbox import cleanup
-
-        self._interrupted.set()
-        drain(futures, cleanup.release_all)
-        pool.shutdown(wait=True)
-        for iid in sorted(self._cut):
+    def _mark_cut(self) -> None:
+        """After an interrupt: an instance that started but was not recorded is not done, whatever its
+        trajectory says (its sandbox was removed under it), so a rerun does it again."""
+        for iid in sorted(self._running):
             path = trajectory_path(self.run_dir, iid)
             try:
                 traj = Trajectory.load(path)

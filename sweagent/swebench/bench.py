@@ -5,7 +5,8 @@ tool and submits), so the figures measure the framework: sandbox start, tools, t
 preds writes, not a language model. Each fixture instance is run `--copies` times under distinct
 ids so the pool has enough work to overlap. The eval part grades the 1-worker predictions and
 splits each instance's wall time into image check, container start, patch, tests, grading, clean-up
-(at 1 worker; the 2-worker wall time is the in-run comparison).
+(at 1 worker; the 2-worker wall time is the in-run comparison). With `--executor ray` the same
+instances also run on one and two Ray worker nodes (`sweagent.executors.bench`).
 """
 
 from __future__ import annotations
@@ -48,7 +49,21 @@ def _copies(tasks: list[Task], copies: int) -> list[Task]:
     return out
 
 
-def _run(tasks: list[Task], workers: int, root: Path) -> tuple[float, dict]:
+class _Timed(BatchRunner):
+    """Keeps each instance's outcome (with its timing) for the figures."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.outcomes: list = []
+
+    def _record(self, outcome) -> None:
+        self.outcomes.append(outcome)
+        super()._record(outcome)
+
+
+def _run(
+    tasks: list[Task], workers: int, root: Path, executor=None, name: str = ""
+) -> tuple[float, dict, list]:
     from sweagent.model.scripted import register_oracle
 
     for task in tasks:
@@ -56,10 +71,11 @@ def _run(tasks: list[Task], workers: int, root: Path) -> tuple[float, dict]:
     config = RunConfig.model_validate(
         {"model": {"name": "oracle/{instance_id}"}, "agent": {"localize_hint": False}}
     )
-    options = BatchOptions(run_dir=root / f"workers-{workers}", workers=workers)
+    options = BatchOptions(run_dir=root / (name or f"workers-{workers}"), workers=workers)
     start = time.perf_counter()
-    summary = BatchRunner(tasks, config, options, dashboard=_Quiet()).run()
-    return time.perf_counter() - start, summary.statuses
+    runner = _Timed(tasks, config, options, dashboard=_Quiet(), executor=executor)
+    summary = runner.run()
+    return time.perf_counter() - start, summary.statuses, runner.outcomes
 
 
 def _eval_timing(tasks: list[Task], preds_path: Path, root: Path) -> dict:
@@ -95,7 +111,14 @@ def _eval_timing(tasks: list[Task], preds_path: Path, root: Path) -> dict:
     "--copies", type=click.IntRange(min=1), default=2, show_default=True, help="runs of each fixture instance"
 )
 @click.option("--skip-eval", is_flag=True, help="measure batch throughput only")
-def bench_batch(copies: int, skip_eval: bool) -> None:
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="ray: also run on 1 and 2 Ray worker nodes of a cluster started here",
+)
+def bench_batch(copies: int, skip_eval: bool, executor: str) -> None:
     """Fixture dataset at 1 and 2 workers (instances per minute, speed-up) and eval time per instance."""
     from sweagent.swebench.dataset import load_dataset
     from sweagent.swebench.fixtures import build
@@ -104,14 +127,13 @@ def bench_batch(copies: int, skip_eval: bool) -> None:
         root = Path(tmp)
         build(root / "fixtures.jsonl")
         tasks = _copies(load_dataset(str(root / "fixtures.jsonl")).tasks(), copies)
+        from sweagent.executors.bench import figures as run_figures
+
         figures = {}
         for workers in (1, 2):
-            seconds, statuses = _run(tasks, workers, root)
-            figures[workers] = {
-                "seconds": round(seconds, 2),
-                "instances_per_minute": round(len(tasks) * 60 / seconds, 1),
-                "submitted": sum(s == "submitted" for s in statuses.values()),
-            }
+            seconds, statuses, outcomes = _run(tasks, workers, root)
+            submitted = sum(s == "submitted" for s in statuses.values())
+            figures[workers] = run_figures(len(tasks), seconds, workers, outcomes, submitted)
         out = {
             "bench": "batch",
             "instances": len(tasks),
@@ -122,6 +144,21 @@ def bench_batch(copies: int, skip_eval: bool) -> None:
                 figures[2]["instances_per_minute"] / figures[1]["instances_per_minute"], 2
             ),
         }
+        if executor == "ray":
+            from sweagent.executors.bench import ray_figures
+
+            ray = ray_figures(lambda ex, name: _run(tasks, 1, root, ex, name), len(tasks), root)
+            for nodes in (1, 2):
+                local = figures[nodes]["instances_per_minute"]
+                ray[f"nodes_{nodes}"]["vs_local_workers_same_count"] = round(
+                    ray[f"nodes_{nodes}"]["instances_per_minute"] / local, 2
+                )
+                ray[f"nodes_{nodes}"]["ray_overhead_s_per_instance"] = round(
+                    ray[f"nodes_{nodes}"]["overhead_s_per_instance"]
+                    - figures[nodes]["overhead_s_per_instance"],
+                    2,
+                )
+            out["ray"] = ray
         if not skip_eval:
             out["eval"] = _eval_timing(tasks, root / "workers-1" / "preds.json", root)
     click.echo(json.dumps(out, indent=2))

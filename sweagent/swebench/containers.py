@@ -13,6 +13,7 @@ import re
 import tarfile
 import time
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import docker
@@ -129,10 +130,23 @@ def remove_run_containers(client: docker.DockerClient, run_id: str, role: str = 
 
 def remove_dead_leftovers(client: docker.DockerClient, run_label: str) -> int:
     """Remove containers of `run_label` whose creating process is gone (a killed earlier attempt)."""
+    return remove_run_leftovers(run_label, client=client)
+
+
+def remove_run_leftovers(
+    run_label: str, pids: Collection[int] = (), client: docker.DockerClient | None = None
+) -> int:
+    """On this machine's engine, remove the containers of `run_label` whose creating process is gone
+    or is one of `pids` (processes of this run that were just stopped); returns how many."""
+    if client is None:
+        from sweagent.swebench.images import docker_client
+
+        client = docker_client(1)
     found = client.containers.list(
         all=True, filters={"label": f"{RUN_LABEL}={run_label}"}, ignore_removed=True
     )
-    gone = [c for c in found if not owner_alive(c)]
+    stopped = {str(pid) for pid in pids}
+    gone = [c for c in found if (c.labels or {}).get(PID_LABEL) in stopped or not owner_alive(c)]
     for container in gone:
         remove_quietly(container)
     return len(gone)

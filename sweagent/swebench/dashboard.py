@@ -1,8 +1,9 @@
 """What a batch run shows while it works.
 
 On a terminal: a live `rich` view with the overall bar (done/total, running cost, ETA), one line per
-running instance (its step and stage) and a table of exit statuses. Elsewhere (CI logs, pipes):
-one plain line per start, stage change and finish, so logs stay readable.
+running instance (its step and stage) and a table of exit statuses; on a cluster, each instance's
+node and a table of nodes (running, done). Elsewhere (CI logs, pipes): one plain line per start,
+stage change and finish, so logs stay readable.
 """
 
 from __future__ import annotations
@@ -37,19 +38,21 @@ class Dashboard:
         self.cost = 0.0
         self.running: dict[str, dict[str, Any]] = {}
         self.statuses: Counter[str] = Counter()
+        self.done_on: Counter[str] = Counter()  # finished instances per node ("" when not on a cluster)
 
     def begin(self, total: int, done: int, statuses: dict[str, str], cost: float) -> None:
         with self.lock:
             self.total, self.done, self.cost = total, done, cost
             self.statuses = Counter(statuses.values())
 
-    def started(self, instance_id: str) -> None:
+    def started(self, instance_id: str, node: str = "") -> None:
         with self.lock:
             self.running[instance_id] = {
                 "step": 0,
                 "stage": "starting",
                 "cost": 0.0,
                 "since": time.monotonic(),
+                "node": node,
             }
 
     def event(self, event: dict[str, Any]) -> None:
@@ -62,13 +65,22 @@ class Dashboard:
 
     def finished(self, instance_id: str, status: str, cost: float) -> None:
         with self.lock:
-            self.running.pop(instance_id, None)
+            line = self.running.pop(instance_id, None)
+            if line is not None and line.get("node"):
+                self.done_on[line["node"]] += 1
             self.done += 1
             self.cost += cost
             self.statuses[status] += 1
 
     def note(self, message: str) -> None:
         self.console.print(message, markup=False, highlight=False)
+
+    def nodes(self) -> dict[str, tuple[int, int]]:
+        """Per node: (running, done); empty when not on a cluster."""
+        with self.lock:
+            running = Counter(line["node"] for line in self.running.values() if line.get("node"))
+            names = sorted(set(running) | set(self.done_on))
+            return {node: (running[node], self.done_on[node]) for node in names}
 
     def __enter__(self) -> Dashboard:
         return self
@@ -80,9 +92,10 @@ class Dashboard:
 class PlainDashboard(Dashboard):
     """One line per event, for logs that are not a terminal."""
 
-    def started(self, instance_id: str) -> None:
-        super().started(instance_id)
-        self.console.print(f"start  {instance_id}", highlight=False, markup=False)
+    def started(self, instance_id: str, node: str = "") -> None:
+        super().started(instance_id, node)
+        where = f" on {node}" if node else ""
+        self.console.print(f"start  {instance_id}{where}", highlight=False, markup=False)
 
     def event(self, event: dict[str, Any]) -> None:
         with self.lock:
@@ -98,11 +111,13 @@ class PlainDashboard(Dashboard):
 
     def finished(self, instance_id: str, status: str, cost: float) -> None:
         with self.lock:
-            since = self.running.get(instance_id, {}).get("since", time.monotonic())
+            line = self.running.get(instance_id, {})
+            since, node = line.get("since", time.monotonic()), line.get("node")
             super().finished(instance_id, status, cost)
             done, total, run_cost = self.done, self.total, self.cost
+        where = f" on {node}" if node else ""
         self.console.print(
-            f"done   [{done}/{total}] {instance_id}: {status} (cost ${cost:.4f}, {time.monotonic() - since:.1f} s; "
+            f"done   [{done}/{total}] {instance_id}: {status}{where} (cost ${cost:.4f}, {time.monotonic() - since:.1f} s; "
             f"run cost ${run_cost:.4f})",
             highlight=False,
             markup=False,
@@ -137,13 +152,16 @@ class LiveDashboard(Dashboard):
 
     def __rich__(self) -> Group:
         with self.lock:
+            on_cluster = any(line.get("node") for line in self.running.values()) or bool(self.done_on)
             running = Table(title="running", expand=False, show_edge=False)
-            for col in ("instance", "step", "stage", "cost", "time"):
-                running.add_column(col)
+            for col in ("instance", "node", "step", "stage", "cost", "time"):
+                if col != "node" or on_cluster:
+                    running.add_column(col)
             now = time.monotonic()
             for iid, line in sorted(self.running.items()):
+                cells = [escape(iid), escape(line.get("node") or "")] if on_cluster else [escape(iid)]
                 running.add_row(
-                    escape(iid),
+                    *cells,
                     str(line["step"]),
                     str(line["stage"]),
                     f"${line['cost']:.4f}",
@@ -154,7 +172,16 @@ class LiveDashboard(Dashboard):
             statuses.add_column("count", justify="right")
             for status, count in self.statuses.most_common():
                 statuses.add_row(escape(status), str(count))
-        return Group(self.progress, running, statuses)
+        parts: list[Any] = [self.progress, running, statuses]
+        nodes = self.nodes()
+        if nodes:
+            table = Table(title="nodes", expand=False, show_edge=False)
+            for col in ("node", "running", "done"):
+                table.add_column(col)
+            for node, (busy, done) in nodes.items():
+                table.add_row(escape(node), str(busy), str(done))
+            parts.append(table)
+        return Group(*parts)
 
     def __enter__(self) -> Dashboard:
         self.live.start()

@@ -6,15 +6,17 @@ patch and runs the tests), and let swebench grade the log (`get_eval_report`: th
 parser, FAIL_TO_PASS all pass, PASS_TO_PASS all still pass). Results land in
 `<eval_dir>/<instance_id>/{report.json,test_output.txt,patch.diff}` and a summary `report.json`
 with the official summary's keys. A bad prediction is one line in its report; the run goes on.
+Predictions are graded on an executor (`sweagent.executors`): threads here, or Ray tasks on other
+machines, each grading in its own node's Docker engine; only this process writes the eval folder.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,11 +26,10 @@ from swebench.harness.docker_utils import exec_run_with_timeout
 from swebench.harness.grading import get_eval_report
 
 from sweagent.errors import UserError
+from sweagent.executors.base import Executor, Job, JobContext, Outcome, RunHooks
 from sweagent.io import atomic_write_json, atomic_write_text
-from sweagent.sandbox import cleanup
 from sweagent.swebench import containers
-from sweagent.swebench.images import DEFAULT_NAMESPACE, ensure_image, instance_image
-from sweagent.swebench.interrupts import drain, flag_on_interrupt
+from sweagent.swebench.images import DEFAULT_NAMESPACE, docker_client, ensure_image, instance_image
 from sweagent.swebench.patchcheck import check_patch
 from sweagent.swebench.predictions import is_safe_id
 from sweagent.swebench.specs import SpecError, grading_spec
@@ -118,12 +119,39 @@ def _apply_patch(container: Any) -> tuple[bool, list[dict[str, Any]]]:
     return False, attempts
 
 
-class Evaluator:
-    """Grades predictions against tasks with a pool of worker threads."""
+def grade_on_node(
+    ctx: JobContext, options: EvalOptions, task: Task | None, pred: dict[str, Any], missing: str
+) -> InstanceResult:
+    """One prediction on whichever node a remote executor picked, in that node's Docker engine."""
+    try:
+        client = docker_client(1)
+    except UserError as exc:
+        return InstanceResult(pred["instance_id"], "error", f"on node {ctx.node}: {exc}")
+    evaluator = Evaluator(client, dataclasses.replace(options, eval_dir=ctx.out_dir), node=ctx.node)
+    try:
+        return evaluator.evaluate_one(task, pred, missing)
+    finally:
+        client.close()
 
-    def __init__(self, client: docker.DockerClient, options: EvalOptions) -> None:
+
+class Evaluator:
+    """Grades predictions against tasks on an executor (default: `options.workers` threads).
+
+    `client` is this machine's Docker engine; a remote executor needs none here (`None`)."""
+
+    def __init__(
+        self,
+        client: docker.DockerClient | None,
+        options: EvalOptions,
+        executor: Executor | None = None,
+        node: str = "",
+    ) -> None:
+        from sweagent.executors.local import LocalExecutor
+
         self.client = client
         self.options = options
+        self.executor = executor or LocalExecutor(options.workers)
+        self.node = node
         self.run_label = f"eval.{options.run_id}"[:120]
         self._interrupted = threading.Event()
 
@@ -132,6 +160,10 @@ class Evaluator:
     def _write(self, iid: str, report: dict[str, Any], result: InstanceResult) -> InstanceResult:
         if self._interrupted.is_set():  # its container may have been removed under it: not a result
             result = InstanceResult(iid, "error", "interrupted before grading finished", result.timing)
+        if self.node:  # graded on a cluster: say where (an error may be that node's alone)
+            report[iid]["node"] = self.node
+            if result.status == "error":
+                result.detail = f"on node {self.node}: {result.detail}"
         report[iid]["status"] = result.status
         report[iid]["detail"] = result.detail
         report[iid]["timing"] = result.timing
@@ -273,40 +305,30 @@ class Evaluator:
                     on_result(old)
             else:
                 todo.append(pred)
-        cleanup.install_handlers()
-        pool = ThreadPoolExecutor(max_workers=max(1, self.options.workers), thread_name_prefix="eval")
-        futures: dict[Future[InstanceResult], dict[str, Any]] = {}
-        try:
-            futures = {
-                pool.submit(
-                    self.evaluate_one, tasks.get(p["instance_id"]), p, missing.get(p["instance_id"], "")
-                ): p
-                for p in todo
-            }
-            with flag_on_interrupt(self._interrupted):
-                for future in as_completed(futures):
-                    iid = futures[future]["instance_id"]
-                    try:
-                        result = future.result()
-                    except Exception as exc:  # a bug in one instance must not stop the others
-                        result = InstanceResult(
-                            iid, "error", f"internal error: {type(exc).__name__}: {exc}"[:200]
-                        )
-                    results[iid] = result
-                    if on_result:
-                        on_result(result)
-        except BaseException:
-            self._interrupted.set()
 
-            def release() -> None:
-                cleanup.release_all()
-                containers.remove_run_containers(self.client, self.run_label)
+        def on_done(outcome: Outcome) -> None:
+            result = outcome.value
+            if outcome.error or result is None:  # lost with its node, or a bug: still one report line
+                result = InstanceResult(outcome.key, "error", outcome.error or "not graded")
+            results[outcome.key] = result
+            if on_result:
+                on_result(result)
 
-            drain(futures, release)
-            pool.shutdown(wait=True)
-            raise
-        pool.shutdown(wait=True)
+        jobs = [self._job(tasks.get(p["instance_id"]), p, missing.get(p["instance_id"], "")) for p in todo]
+        hooks = RunHooks(on_done=on_done, stop=self._interrupted)
+        self.executor.run(jobs, self.options.eval_dir, hooks, run_label=self.run_label)
         return results
+
+    def _job(self, task: Task | None, pred: dict[str, Any], missing: str) -> Job:
+        iid = pred["instance_id"]
+        if self.executor.remote:  # that node's engine; the options travel, this process's client does not
+            return Job(iid, grade_on_node, (self.options, task, pred, missing))
+        return Job(iid, self._grade_here, (task, pred, missing))
+
+    def _grade_here(
+        self, ctx: JobContext, task: Task | None, pred: dict[str, Any], missing: str
+    ) -> InstanceResult:
+        return self.evaluate_one(task, pred, missing)
 
 
 def _unresolved_detail(entry: dict[str, Any]) -> str:
