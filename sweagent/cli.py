@@ -45,6 +45,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "batch": ("sweagent.commands.batch:batch", "Run a SWE-bench-format dataset and write preds.json."),
     "eval": ("sweagent.commands.evaluate:evaluate", "Grade predictions with SWE-bench's parsers and rules."),
     "localize": ("sweagent.commands.localize:localize", "Rank the files and functions an issue is about."),
+    "inspect": (
+        "sweagent.commands.inspect:inspect",
+        "Render a run folder as one HTML page (or serve it live).",
+    ),
     "synth": ("synth.cli:synth", "Mine tasks, sample rollouts, filter and export training data."),
     "bench": ("sweagent.commands.bench:bench", "Benchmarks that print JSON (sandbox, agent, ...)."),
     "image": ("sweagent.commands.image:image", "Build the local base image sandboxes start from."),
