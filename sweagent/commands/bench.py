@@ -13,6 +13,10 @@ BENCHES: dict[str, tuple[str, str]] = {
     "verify": ("verifiers.bench:bench_verify", "Verify N candidates with and without the cache."),
     "search": ("search.bench:bench_search", "single vs best-of-n vs tree at equal budgets."),
     "localize": ("sweagent.localize.bench:bench_localize", "Localization quality vs plain BM25."),
+    "inspect": (
+        "sweagent.inspector.bench:bench_inspect",
+        "Render and load a 500-instance run in headless Chromium vs a small one.",
+    ),
     "synth": (
         "synth.bench:bench_synth",
         "Tasks mined per minute; rollouts graded per minute at 1 and 2 workers.",
