@@ -64,14 +64,14 @@ def test_serve_refreshes_the_page_as_the_run_grows(run_copy, page, tmp_path):
     server = Server(run_copy)
     try:
         page.open(server.url)
-        rows = page.tab.locator("#instances tbody tr")
+        rows = page.tab.locator("#instances [data-instance]")
         assert rows.count() == len(ids) - 1
         assert page.tab.locator("#live").is_visible()
         shutil.move(str(parked), str(run_copy / later))  # the batch finishes it
         for name, text in finished.items():
             (run_copy / name).write_text(text)
         page.tab.wait_for_function(
-            "(n) => document.querySelectorAll('#instances tbody tr').length === n",
+            "(n) => document.querySelectorAll('#instances [data-instance]').length === n",
             arg=len(ids),
             timeout=20_000,
         )

@@ -41,12 +41,12 @@ def test_run_page_lists_every_instance_with_its_eval_result_and_plots(searched_r
     shot = tmp_path / "run.png"
     page.tab.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 20_000
-    rows = page.tab.locator("#instances tbody tr")
+    rows = page.tab.locator("#instances [data-instance]")
     ids = instance_ids(searched_run)
     assert sorted(rows.evaluate_all("rs => rs.map(r => r.dataset.instance)")) == ids
     resolved = set(read_json(searched_run / "eval" / "report.json")["resolved_ids"])
     for iid in ids:
-        cell = page.tab.locator(f'tr[data-instance="{iid}"] td').nth(2)
+        cell = page.tab.locator(f'[data-instance="{iid}"] [role=cell]').nth(2)
         assert cell.inner_text().strip() == ("resolved" if iid in resolved else "unresolved")
     titles = page.tab.locator(".chart h3").all_inner_texts()
     assert {"Exit statuses", "Eval results", "Steps per instance", "Resolved rate by budget"} <= set(titles)
@@ -55,7 +55,7 @@ def test_run_page_lists_every_instance_with_its_eval_result_and_plots(searched_r
     page.tab.fill("input[type=search]", ids[-1])
     assert rows.count() == 1 and rows.first.get_attribute("data-instance") == ids[-1]
     page.tab.fill("input[type=search]", "")
-    page.tab.click('th[data-key="id"]')  # already sorted by id: a click reverses
+    page.tab.click('[role=columnheader][data-key="id"]')  # already sorted by id: a click reverses
     assert rows.evaluate_all("rs => rs.map(r => r.dataset.instance)") == ids[::-1]
     assert page.errors == []
 
@@ -64,7 +64,7 @@ def test_trajectory_page_shows_each_step_the_patch_and_the_eval(searched_run, re
     iid = instance_ids(searched_run)[0]
     traj = read_json(searched_run / iid / f"{iid}.traj.json")
     page.open(report.as_uri())
-    page.tab.click(f'tr[data-instance="{iid}"]')
+    page.tab.click(f'[data-instance="{iid}"]')
     page.tab.wait_for_function("(h) => document.body.dataset.route === h", arg=f"#/i/{iid}")
     steps = page.tab.locator("#steps .step")
     assert steps.count() == len(traj["steps"]) > 0

@@ -129,7 +129,7 @@ def test_select_page_shows_each_candidate_and_why_the_winner_won(tmp_path, page)
     proc = run_cli("inspect", str(run))
     assert proc.returncode == 0, proc.stderr
     page.open(Path(proc.stdout.strip()).as_uri())
-    assert page.tab.locator("#instances tbody tr").count() == 1
+    assert page.tab.locator("#instances [data-instance]").count() == 1
     page.show("#/select")
     assert page.tab.locator("#select-list tbody tr").count() == 1
     page.show("#/select/pkg__pkg-1")

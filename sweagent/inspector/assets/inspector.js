@@ -17,6 +17,7 @@
   const PATH_COLOR = '#f1b50f';
   const FOLD_LINES = 14;
   const FOLD_CHARS = 2000;
+  const KEEP = 'swe-ttc-inspector-view';
 
   const summary = JSON.parse(document.getElementById('summary').textContent);
   const run = summary.run;
@@ -195,40 +196,46 @@
     return h('div', { class: 'card' }, h('div', { class: 'k', text: k }), h('div', { class: String(v).length > 16 ? 'v long' : 'v', text: v }), note ? h('div', { class: 'k', text: note }) : null);
   }
 
+  // The instance table is a grid of rows, not a <table>: each row lays itself out on its own, so the
+  // browser skips rows scrolled out of view (content-visibility) and a run of thousands stays quick.
   // Rows are built once per visit of the run page; sorting and filtering only reorder them.
   let rowElements = new Map();
+  function cell(c, content, attrs) {
+    return h('div', Object.assign({ role: 'cell', class: 'gt-cell' + (c.num ? ' num' : '') + (c.key === 'id' ? ' mono' : '') }, attrs || {}), content);
+  }
   function rowElement(r, cols) {
     if (rowElements.has(r.id)) return rowElements.get(r.id);
-    const tr = h('tr', {
-      class: 'clickable', 'data-instance': r.id,
+    const row = h('div', {
+      role: 'row', class: 'gt-row clickable', 'data-instance': r.id,
       onclick: (e) => { if (e.target.tagName !== 'A') location.hash = '#/i/' + enc(r.id); },
     }, cols.map((c) => {
       const v = value(c, r);
-      if (c.key === 'exit_status') return h('td', {}, badge(v), r.exit_detail && v !== 'submitted' ? h('div', { class: 'muted', style: 'font-size:11.5px', text: r.exit_detail.slice(0, 120) }) : null);
-      if (c.key === 'eval') return h('td', {}, badge(v || ''));
-      if (c.key === 'id') return h('td', { class: 'mono', text: v });
-      return h('td', { class: c.num ? 'num' : '', text: c.show ? c.show(v, r) : v === null || v === undefined ? '–' : v });
-    }), h('td', {}, r.traj ? link('trajectory', '#/i/' + enc(r.id)) : null, r.tree ? [' · ', link('tree', '#/tree/' + enc(r.id))] : null, r.select ? [' · ', link('select', '#/select/' + enc(r.id))] : null));
-    rowElements.set(r.id, tr);
-    return tr;
+      if (c.key === 'exit_status') return cell(c, [badge(v), r.exit_detail && v !== 'submitted' ? h('div', { class: 'detail', text: r.exit_detail.slice(0, 120) }) : null]);
+      if (c.key === 'eval') return cell(c, badge(v || ''));
+      return cell(c, c.show ? c.show(v, r) : v === null || v === undefined ? '–' : String(v));
+    }), h('div', { role: 'cell', class: 'gt-cell' }, r.traj ? link('trajectory', '#/i/' + enc(r.id)) : null, r.tree ? [' · ', link('tree', '#/tree/' + enc(r.id))] : null, r.select ? [' · ', link('select', '#/select/' + enc(r.id))] : null));
+    rowElements.set(r.id, row);
+    return row;
   }
   function drawTable(box) {
     const cols = COLUMNS.filter((c) => !c.when || c.when());
     const rows = visibleRows();
-    const head = h('tr', {}, cols.map((c) => {
+    const head = h('div', { role: 'row', class: 'gt-head' }, cols.map((c) => {
       const arrow = state.sort.key === c.key ? (state.sort.dir > 0 ? ' ▲' : ' ▼') : '';
-      return h('th', {
-        class: 'sortable' + (c.num ? ' num' : ''), 'data-key': c.key,
+      return h('div', {
+        role: 'columnheader', class: 'gt-cell sortable' + (c.num ? ' num' : ''), 'data-key': c.key,
         onclick: () => { state.sort = { key: c.key, dir: state.sort.key === c.key ? -state.sort.dir : c.num ? -1 : 1 }; drawTable(box); },
       }, c.label, h('span', { class: 'arrow', text: arrow }));
-    }), h('th', { text: 'pages' }));
-    let table = box.querySelector('table');
+    }), h('div', { role: 'columnheader', class: 'gt-cell', text: 'pages' }));
+    let table = box.querySelector('#instances');
     if (!table) {
-      table = h('table', { id: 'instances' }, h('thead', {}), h('tbody', {}));
+      const widths = cols.map((c) => (c.key === 'id' ? 'minmax(180px, 2.2fr)' : c.key === 'exit_status' ? 'minmax(150px, 2fr)' : c.num ? 'minmax(70px, 0.8fr)' : 'minmax(90px, 1fr)'));
+      table = h('div', { id: 'instances', role: 'table', class: 'grid-table', style: '--cols: ' + [...widths, 'minmax(120px, 1.2fr)'].join(' ') },
+        h('div', { role: 'rowgroup', class: 'gt-header' }), h('div', { role: 'rowgroup', class: 'gt-body' }));
       fill(box, table);
     }
-    table.tHead.replaceChildren(head);
-    table.tBodies[0].replaceChildren(...rows.map((r) => rowElement(r, cols)));
+    table.firstChild.replaceChildren(head);
+    table.lastChild.replaceChildren(...rows.map((r) => rowElement(r, cols)));
     const count = document.getElementById('row-count');
     if (count) count.textContent = rows.length + ' of ' + instances.length + ' instances';
   }
@@ -310,8 +317,8 @@
   function stageLegend(stages) {
     return h('div', { class: 'legend' }, stages.map((s) => h('span', {}, h('span', { class: 'sw', style: 'background:' + (STAGE_COLORS[s] || STAGE_COLORS['']) }), s)));
   }
-  function renderTrajectoryPage(row, traj, title) {
-    if (!traj) { fill(app, instanceNav(row, 'traj'), h('p', { text: 'No trajectory for ' + row.id + '.' })); return; }
+  function renderTrajectoryPage(row, traj, title, here = 'traj') {
+    if (!traj) { fill(app, instanceNav(row, here), h('p', { text: 'No trajectory for ' + row.id + '.' })); return; }
     const steps = traj.steps || [];
     const stagesSeen = [...new Set(steps.map((s) => s.stage))].sort((a, b) => STAGES.indexOf(a) - STAGES.indexOf(b));
     const totals = steps.reduce((t, s) => ({ model: t.model + s.model_s, tool: t.tool + s.tool_s, tokens: t.tokens + s.in_tok + s.out_tok, cost: t.cost + s.cost }), { model: 0, tool: 0, tokens: 0, cost: 0 });
@@ -321,7 +328,7 @@
       onclick: () => { const el = document.getElementById('step-' + i); el.scrollIntoView({ block: 'center' }); el.classList.add('flash'); setTimeout(() => el.classList.remove('flash'), 900); },
     })));
     fill(app, 
-      row ? instanceNav(row, 'traj') : h('div', { class: 'nav-row' }, link('← run', '#/')),
+      instanceNav(row, here),
       h('h1', { text: title || traj.id }),
       h('div', { class: 'cards' },
         card('exit status', traj.exit_status || '–', traj.exit_detail ? traj.exit_detail.slice(0, 160) : ''),
@@ -401,7 +408,7 @@
     tree.edges.forEach(([a, b]) => elements.push({ data: { id: a + '->' + b, source: a, target: b }, classes: onPath.has(a) && onPath.has(b) ? 'on-path' : '' }));
     const root = tree.nodes.find((n) => n.parent === null);
     cy = cytoscape({
-      container, elements, boxSelectionEnabled: false,
+      container, elements, boxSelectionEnabled: false, maxZoom: 1.6,
       layout: { name: 'breadthfirst', directed: true, roots: root ? [root.id] : undefined, spacingFactor: 1.1, padding: 24, animate: false },
       style: [
         { selector: 'node', style: { 'background-color': 'data(color)', width: 'data(size)', height: 'data(size)', label: 'data(label)', 'border-width': 4, 'border-color': 'data(ring)', 'font-size': 11, 'text-valign': 'bottom', 'text-margin-y': 4, color: '#1d2330' } },
@@ -519,7 +526,7 @@
       else if (parts[0] === 'tree' && row && row.tree) renderTreePage(row);
       else if (parts[0] === 'node' && row && row.tree) {
         const node = payload(row.tree).nodes.find((n) => n.id === parts[2]);
-        renderTrajectoryPage(row, node && node.expansion && payload(node.expansion.payload), row.id + ' · node ' + parts[2] + (node ? ' (' + node.stage + ')' : ''));
+        renderTrajectoryPage(row, node && node.expansion && payload(node.expansion.payload), row.id + ' · node ' + parts[2] + (node ? ' (' + node.stage + ' stage)' : ''), 'node');
       } else if (parts[0] === 'select' && row && row.select) renderSelectPage(row);
       else if (parts[0] === 'select') renderSelectList();
       else if (parts[0] === 'synth' && summary.synth) renderSynthPage();
@@ -540,14 +547,25 @@
     badgeEl.hidden = false;
     setInterval(() => {
       fetch('version', { cache: 'no-store' }).then((r) => (r.ok ? r.text() : null)).then((v) => {
-        if (v && v.trim() !== run.version) location.reload();
+        if (!v || v.trim() === run.version) return;
+        // come back to the same view, scrolled and filtered as it was
+        sessionStorage.setItem(KEEP, JSON.stringify({ hash: location.hash, y: window.scrollY, state }));
+        location.reload();
       }).catch(() => { badgeEl.textContent = 'server stopped'; });
     }, run.poll_ms || 2000);
   }
 
   window.addEventListener('hashchange', route);
   document.getElementById('run-name').textContent = run.path;
+  const kept = run.live ? JSON.parse(sessionStorage.getItem(KEEP) || 'null') : null;
+  sessionStorage.removeItem(KEEP);
+  if (kept && kept.hash === location.hash) Object.assign(state, kept.state);
   route();
+  if (kept && kept.hash === location.hash) {
+    const restore = () => window.scrollTo(0, kept.y);
+    if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => setTimeout(restore), { once: true });
+    else restore();
+  }
   if (run.live) watch();
   performance.mark('inspector-ready');
 })();
