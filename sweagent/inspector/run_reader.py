@@ -38,6 +38,7 @@ from sweagent.inspector.synth_view import read_synth
 from sweagent.inspector.trajectory_view import eval_view, trajectory_view, wall_seconds
 from sweagent.inspector.tree_view import budget_marks, tree_view
 
+UNFINISHED = "unfinished"  # no final trajectory yet: still running, or stopped before it ended
 OUTPUT_LIMIT = 20_000  # characters of one observation, thought or log kept in the page (head and tail)
 NOT_INSTANCE_DIRS = {"eval", SELECT_DIR, "nodes"}
 EVAL_KEYS = {
@@ -159,7 +160,7 @@ def _fill_from_trajectory(row: dict[str, Any], traj: dict[str, Any]) -> None:
     stats = as_dict(traj.get("stats"))
     steps = as_list(traj.get("steps"))
     search = as_dict(stats.get("search"))
-    row["exit_status"] = traj.get("exit_status") or "running"
+    row["exit_status"] = traj.get("exit_status") or UNFINISHED
     row["exit_detail"] = str(traj.get("exit_detail") or "")[:300]
     row["steps"] = as_int(stats.get("steps"), len(steps))
     tokens = stats.get("tokens")
@@ -209,7 +210,7 @@ def read_instance(folder: Path, graded: bool, opts: Options) -> InstanceRecord:
         _fill_from_trajectory(row, traj)
         row["traj"] = record.add(f"{prefix}t", trajectory_view(traj, opts.output_limit, evaluation))
     else:
-        row["exit_status"] = "running"
+        row["exit_status"] = UNFINISHED
         row["exit_detail"] = "no trajectory yet"
     if (folder / "tree.json").is_file():
         view = tree_view(load_tree(folder / "tree.json"), opts.output_limit)
@@ -219,7 +220,7 @@ def read_instance(folder: Path, graded: bool, opts: Options) -> InstanceRecord:
         row["budget"] = row["budget"] or view["budget"]
         row["spent"] = row["spent"] if row["spent"] is not None else view["spent"]
         row["tree"] = record.add(f"{prefix}g", view)
-    elif (folder / "nodes").is_dir() and row["exit_status"] == "running":
+    elif (folder / "nodes").is_dir() and row["exit_status"] == UNFINISHED:
         row["exit_detail"] = (
             f"searching: {sum(1 for _ in (folder / 'nodes').glob('*.traj.json'))} expansions so far"
         )

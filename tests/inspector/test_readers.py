@@ -173,7 +173,7 @@ def test_a_run_folder_of_predictions_only_has_a_row_per_prediction(tmp_path):
     assert row["id"] == "a" and row["patch_lines"] == 2 and row["traj"]
 
 
-def test_an_unfinished_search_shows_as_running(tmp_path):
+def test_an_unfinished_search_shows_as_unfinished(tmp_path):
     traj = Trajectory(
         instance_id="done", model_name="m", steps=[Step(index=0, stage="patch", action=Action(tool="bash"))]
     )
@@ -183,4 +183,6 @@ def test_an_unfinished_search_shows_as_running(tmp_path):
     Trajectory(instance_id="busy", model_name="m").save(tmp_path / "busy" / "nodes" / "n1.traj.json")
     rows = {r["id"]: r for r in read_run(tmp_path).summary["instances"]}
     assert rows["done"]["exit_status"] == "submitted" and rows["done"]["steps"] == 1
-    assert rows["busy"]["exit_status"] == "running" and "1 expansions so far" in rows["busy"]["exit_detail"]
+    assert (
+        rows["busy"]["exit_status"] == "unfinished" and "1 expansions so far" in rows["busy"]["exit_detail"]
+    )

@@ -267,7 +267,7 @@
   function drawRunCharts(container) {
     if (typeof Chart === 'undefined') return;
     const statuses = countsBy('exit_status');
-    const colorOf = (s) => ({ submitted: '#3f9a3a', error: '#c62828', limit: '#e0a800', running: '#2f7fc1' }[statusClass(s)] || '#8a8f99');
+    const colorOf = (s) => ({ submitted: '#3f9a3a', error: '#c62828', limit: '#e0a800', unfinished: '#2f7fc1' }[statusClass(s)] || '#8a8f99');
     const st = chartBox('Exit statuses');
     container.append(st.box);
     makeChart(st.canvas, { type: 'bar', data: { labels: statuses.map((s) => s[0]), datasets: [{ data: statuses.map((s) => s[1]), backgroundColor: statuses.map((s) => colorOf(s[0])) }] }, options: { indexAxis: 'y' } });
