@@ -229,7 +229,7 @@
     }), h('div', { role: 'columnheader', class: 'gt-cell', text: 'pages' }));
     let table = box.querySelector('#instances');
     if (!table) {
-      const widths = cols.map((c) => (c.key === 'id' ? 'minmax(180px, 2.2fr)' : c.key === 'exit_status' ? 'minmax(150px, 2fr)' : c.num ? 'minmax(70px, 0.8fr)' : 'minmax(90px, 1fr)'));
+      const widths = cols.map((c) => (c.key === 'id' ? 'minmax(180px, 2.2fr)' : c.key === 'exit_status' ? 'minmax(150px, 2fr)' : c.num ? 'minmax(92px, 0.8fr)' : 'minmax(90px, 1fr)'));
       table = h('div', { id: 'instances', role: 'table', class: 'grid-table', style: '--cols: ' + [...widths, 'minmax(120px, 1.2fr)'].join(' ') },
         h('div', { role: 'rowgroup', class: 'gt-header' }), h('div', { role: 'rowgroup', class: 'gt-body' }));
       fill(box, table);
