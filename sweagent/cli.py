@@ -49,6 +49,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Pick one patch per instance from several systems' predictions.",
     ),
     "localize": ("sweagent.commands.localize:localize", "Rank the files and functions an issue is about."),
+    "inspect": (
+        "sweagent.commands.inspect:inspect",
+        "Render a run folder as one HTML page (or serve it live).",
+    ),
     "synth": ("synth.cli:synth", "Mine tasks, sample rollouts, filter and export training data."),
     "bench": ("sweagent.commands.bench:bench", "Benchmarks that print JSON (sandbox, agent, ...)."),
     "image": ("sweagent.commands.image:image", "Build the local base image sandboxes start from."),

@@ -28,6 +28,10 @@ BENCHES: dict[str, tuple[str, str]] = {
         "Tree vs best-of-n at equal cost over AUC x detectability x difficulty.",
     ),
     "localize": ("sweagent.localize.bench:bench_localize", "Localization quality vs plain BM25."),
+    "inspect": (
+        "sweagent.inspector.bench:bench_inspect",
+        "Render and load a 500-instance run in headless Chromium vs a small one.",
+    ),
     "synth": (
         "synth.bench:bench_synth",
         "Tasks mined per minute; rollouts graded per minute at 1 and 2 workers.",
