@@ -21,6 +21,8 @@ SIGNALS = (
     "bm25",
     "bm25_path",
     "bm25_function",
+    "graph",
+    "cochange",
 )
 
 
@@ -40,6 +42,8 @@ class SignalWeights(BaseModel):
     bm25: float = Field(1.0, description="BM25 over file contents")
     bm25_path: float = Field(0.5, description="BM25 over file paths")
     bm25_function: float = Field(0.7, description="BM25 over function and method source")
+    graph: float = Field(1.0, description="code reached along the call graph from what the issue names")
+    cochange: float = Field(1.0, description="files that usually change together with a top-ranked file")
 
 
 class LocalizeConfig(BaseModel):
@@ -54,6 +58,22 @@ class LocalizeConfig(BaseModel):
     )
     file_prior: float = Field(2.0, description="weight of a function's file rank in the function ranking")
     traceback_decay: float = Field(0.5, description="frame n (0 = innermost) has confidence 1/(1+decay*n)")
+    nonlibrary_prior: float = Field(
+        0.5,
+        description="score factor for docs, examples, scripts, benchmarks, test helpers, vendored code and "
+        "version printers (see priors.py), unless the issue points at the file; 1 switches it off",
+    )
+    cochange_commits: int = Field(
+        2000, description="commits of history (up to the indexed commit) read for co-change; 0: none"
+    )
+    cochange_max_files: int = Field(20, description="commits changing more files are left out")
+    cochange_min_support: int = Field(3, description="commits two files must share to be partners")
+    cochange_min_confidence: float = Field(
+        0.3, description="P(partner changes | file changes) a partner needs"
+    )
+    cochange_top: int = Field(3, description="top source files whose partners are surfaced")
+    graph_hops: int = Field(2, description="call-graph steps the graph signal takes from a named symbol")
+    graph_decay: float = Field(0.5, description="share of weight kept per call-graph step")
     rrf_k: float = Field(5.0, description="k of reciprocal-rank fusion: smaller trusts top ranks more")
     depth: int = Field(100, description="entries of each lexical ranking that take part in the fusion")
     function_depth: int = Field(300, description="entries of the function BM25 ranking that take part")
