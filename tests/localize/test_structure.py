@@ -3,6 +3,8 @@ structural priors, and mapping tests to the code they test through imports."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from sweagent.localize import LocalizeConfig, localize_repo
@@ -21,6 +23,7 @@ from sweagent.localize.priors import (
 )
 from sweagent.localize.symbols import parse_module
 from tests.helpers.repos import make_repo
+from tests.localize.test_cli import run
 from tests.localize.tmpl import (
     EXAMPLE_ISSUE,
     NAMED_API_ISSUE,
@@ -211,3 +214,29 @@ def test_named_test_maps_to_the_code_it_uses_through_imports(tmpl_repo):
     assert signal(filters, "tests").weight < tests.weight
     # the file stem (test_rendering -> rendering) names no source file: imports were the only way
     assert result.files[0].path == "tmpl/context.py"
+
+
+# ---- what the CLI shows -------------------------------------------------------------------------------
+
+
+def test_cli_json_explains_expansion_and_priors(tmpl_repo, capsys):
+    code, out, _ = run(
+        capsys, "localize", "--repo", str(tmpl_repo), "--issue", NAMED_API_ISSUE, "--json", "--no-cache"
+    )
+    assert code == 0
+    data = json.loads(out)
+    files = {f["path"]: f for f in data["files"]}
+    graph = next(s for s in files["tmpl/filters.py"]["signals"] if s["signal"] == "graph")
+    assert graph["via"] == [
+        "tmpl/context.py:Context.render (named as Context.render)",
+        "call tmpl/filters.py:apply_escaping",
+    ]
+    assert graph["detail"] == "reached from tmpl/context.py:Context.render in 1 step"
+    assert 0 < graph["weight"] <= 1 and graph["contribution"] > 0
+    # a file's score is the sum of its signals' contributions, scaled by its prior
+    for entry in data["files"]:
+        total = sum(s["contribution"] for s in entry["signals"])
+        assert abs(entry["score"] - total * entry["prior"]) < 1e-3
+    example = files["examples/render_context.py"]
+    assert (example["prior"], example["category"]) == (0.5, EXAMPLES)
+    assert data["stats"]["signals"]["graph"] >= 1
