@@ -19,7 +19,7 @@ from sweagent.localize.fusion import fuse
 from sweagent.localize.index import RepoIndex
 from sweagent.localize.issue import parse_issue
 from sweagent.localize.result import LocalizeResult
-from sweagent.localize.signals import collect
+from sweagent.localize.signals import SignalVotes, collect
 from sweagent.localize.snapshot import RepoSnapshot, read_directory, read_git_files, resolve_commit
 
 CACHE = IndexCache(capacity=4)
@@ -95,7 +95,10 @@ def query(
     started = time.perf_counter()
     facts = parse_issue(text)
     signals = collect(index, facts, config)
-    result = fuse(index, signals, config, max(top, 1))
+    result = fuse(index, signals, config, max(top, 1, config.rerank_depth if config.rerank else 0))
+    if config.rerank == "embedding":
+        signals.append(rerank_votes(index, facts.text, result, config))
+        result = fuse(index, signals, config, max(top, 1))
     stats = index.stats
     result.stats = {
         "files_indexed": stats.files,
@@ -133,6 +136,18 @@ def query(
     if not (result.files or result.tests or result.other):
         result.warnings.append("no file matched the issue: add names, paths or an error message to it")
     return result
+
+
+def rerank_votes(index: RepoIndex, issue: str, first: LocalizeResult, config: LocalizeConfig) -> SignalVotes:
+    """The optional re-ranker's signal over the first ranking's leading functions and files."""
+    from sweagent.localize.rerank import get_reranker
+
+    candidates = [(index.file_of(f.path), f.qualname) for f in first.functions[: config.rerank_depth]]
+    for hit in first.files[: config.rerank_files]:
+        fid = index.file_of(hit.path)
+        candidates += [(fid, s.qualname) for s in index.symbols_of(fid, parse=False) if s.kind != "class"]
+    candidates = list(dict.fromkeys(k for k in candidates if k[0] is not None))
+    return get_reranker(config.rerank_model).votes(index, issue, candidates)
 
 
 def localize(

@@ -294,7 +294,8 @@ def ablations(config: LocalizeConfig) -> dict[str, LocalizeConfig]:
             "function_weights": config.function_weights.model_copy(update=zero),
         }
 
-    return {
+    variants = {"without re-ranker": without(rerank=None)} if config.rerank else {}
+    return variants | {
         "without graph": without(**weights(graph=0.0)),
         "without priors": without(nonlibrary_prior=1.0),
         "without graph and priors": without(nonlibrary_prior=1.0, **weights(graph=0.0)),
@@ -333,6 +334,10 @@ def run_bench(
         )
     plan.sort(key=lambda p: (p[0].repo, p[2]))
 
+    if config.rerank:
+        from sweagent.localize.rerank import get_reranker
+
+        get_reranker(config.rerank_model)  # load the model before anything is timed
     records: list[dict[str, Any]] = []
     builds: dict[str, list[CommitContext]] = defaultdict(list)
     ctx_key, ctx = None, None
@@ -486,6 +491,12 @@ def _times(records: list[dict[str, Any]], built: list[CommitContext]) -> dict[st
 )
 @click.option("--progress/--no-progress", default=False, help="One line per instance on stderr.")
 @click.option("--ablation", is_flag=True, help="Also score with each new part switched off (all@5).")
+@click.option(
+    "--rerank",
+    type=click.Choice(["embedding"]),
+    default=None,
+    help="Measure with the optional embedding re-ranker (pip install 'swe-ttc[rerank]').",
+)
 def bench_localize(
     dataset: str,
     repos: str,
@@ -494,13 +505,14 @@ def bench_localize(
     details: str | None,
     progress: bool,
     ablation: bool,
+    rerank: str | None,
 ) -> None:
     """Localisation all@k/any@k (files, functions) vs. plain BM25, with index and query times; prints JSON."""
     summary = run_bench(
         Path(dataset),
         Path(repos),
         limit,
-        LocalizeConfig(),
+        LocalizeConfig(rerank=rerank),
         Path(details) if details else None,
         split=split,
         progress=progress,

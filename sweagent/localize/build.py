@@ -24,7 +24,7 @@ from sweagent.localize.index import IndexStats, Literal, RepoIndex, Symbol, glob
 from sweagent.localize.lexical import Lexical
 from sweagent.localize.priors import file_categories
 from sweagent.localize.snapshot import DEFAULT_MAX_BYTES, indexable
-from sweagent.localize.symbols import ModuleInfo, parse_module
+from sweagent.localize.symbols import BASE_PREFIX, ModuleInfo, parse_module
 from sweagent.localize.tokens import Tokenizer
 
 _TEST_DEF_RE = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+(test\w*)|^[ \t]*class[ \t]+(\w+)", re.M)
@@ -245,9 +245,14 @@ def _build(
 
     names: dict[str, list[int]] = defaultdict(list)
     names_lower: dict[str, list[int]] = defaultdict(list)
+    derived: dict[str, list[int]] = defaultdict(list)
     for sid, sym in enumerate(symbols):
         names[sym.name].append(sid)
         names_lower[sym.name.lower()].append(sid)
+        if sym.kind == "class":
+            for call in calls[sid]:
+                if call.startswith(BASE_PREFIX):
+                    derived[call.rsplit(".", 1)[-1].lstrip(BASE_PREFIX)].append(sid)
     literal_keys: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
     for lid, lit in enumerate(literals):
         for pid, piece in enumerate(lit.pieces):
@@ -283,6 +288,7 @@ def _build(
         file_symbols=file_symbols,
         calls=calls,
         imports=imports,
+        derived=_frozen(derived),
         names=_frozen(names),
         names_lower=_frozen(names_lower),
         literals=literals,
@@ -291,6 +297,7 @@ def _build(
         path_suffixes=_frozen(path_suffixes),
         test_names=_frozen(test_names),
         test_texts=test_texts,
+        source_texts=dict(sources),
         categories=file_categories(paths, kinds),
         stats=stats,
     )

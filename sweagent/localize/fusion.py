@@ -57,8 +57,9 @@ def _fuse(
 
 
 def _hits(why: list[Why]) -> list[SignalHit]:
+    # built without validation: every field comes from this module, and a query makes thousands
     return [
-        SignalHit(
+        SignalHit.model_construct(
             signal=s,
             rank=r,
             detail=d,
@@ -101,20 +102,27 @@ def fuse(index: RepoIndex, signals: list[SignalVotes], config: LocalizeConfig, t
             sym_scores[key] += share
             sym_why[key].append(("file", rank, f"in file #{rank}", None, share))
 
-    spans = _spans(index, {key[0] for key in sym_scores})
-    ordered = sorted(
-        (key for key in sym_scores if key in spans), key=lambda key: (-sym_scores[key], spans[key][1])
-    )
+    spans = _Spans(index)
+    if config.class_prior != 1.0:
+        for key in sym_scores:
+            span = spans.get(key)
+            if span is not None and span[0] == "class":
+                sym_scores[key] *= config.class_prior
+    ordered = sorted(sym_scores, key=lambda key: (-sym_scores[key], index.paths[key[0]], key[1]))
     per_file: dict[int, list[SymbolHit]] = defaultdict(list)
     functions: list[SymbolHit] = []
+    shown = {fid for kind in by_kind.values() for fid in kind[:top]}
     for key in ordered:
         fid, qual = key
-        wanted_here = len(per_file[fid]) < config.symbols_per_file
+        wanted_here = fid in shown and len(per_file[fid]) < config.symbols_per_file
         wanted_overall = index.kinds[fid] == SOURCE and len(functions) < top
         if not (wanted_here or wanted_overall):
             continue
-        kind, start, end = spans[key]
-        hit = SymbolHit(
+        span = spans.get(key)
+        if span is None:
+            continue
+        kind, start, end = span
+        hit = SymbolHit.model_construct(
             path=index.paths[fid],
             qualname=qual,
             kind=kind,
@@ -130,7 +138,7 @@ def fuse(index: RepoIndex, signals: list[SignalVotes], config: LocalizeConfig, t
 
     def hits(kind: str) -> list[FileHit]:
         return [
-            FileHit(
+            FileHit.model_construct(
                 path=index.paths[fid],
                 kind=kind,
                 score=round(file_scores[fid], 4),
@@ -142,7 +150,9 @@ def fuse(index: RepoIndex, signals: list[SignalVotes], config: LocalizeConfig, t
             for fid in by_kind[kind][:top]
         ]
 
-    return LocalizeResult(files=hits(SOURCE), tests=hits(TEST), other=hits(OTHER), functions=functions)
+    return LocalizeResult.model_construct(
+        files=hits(SOURCE), tests=hits(TEST), other=hits(OTHER), functions=functions, stats={}, warnings=[]
+    )
 
 
 POINTING_SIGNALS = ("path", "traceback", "dotted")
@@ -189,9 +199,17 @@ def _priors(index: RepoIndex, signals: list[SignalVotes], config: LocalizeConfig
     return {fid: config.nonlibrary_prior for fid in index.categories if fid not in pointed}
 
 
-def _spans(index: RepoIndex, fids: set[int]) -> dict[SymKey, tuple[str, int, int]]:
-    out: dict[SymKey, tuple[str, int, int]] = {}
-    for fid in fids:
-        for sym in index.symbols_of(fid, parse=False):
-            out.setdefault((fid, sym.qualname), (sym.kind, sym.start, sym.end))
-    return out
+class _Spans:
+    """(kind, start, end) of symbols, looked up per file on first use."""
+
+    def __init__(self, index: RepoIndex) -> None:
+        self.index = index
+        self.files: dict[int, dict[str, tuple[str, int, int]]] = {}
+
+    def get(self, key: SymKey) -> tuple[str, int, int] | None:
+        table = self.files.get(key[0])
+        if table is None:
+            table = self.files[key[0]] = {}
+            for sym in self.index.symbols_of(key[0], parse=False):
+                table.setdefault(sym.qualname, (sym.kind, sym.start, sym.end))
+        return table.get(key[1])

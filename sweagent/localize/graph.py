@@ -8,7 +8,8 @@ around what the issue names:
 - call edges: the names a function calls, resolved as Python would look them up where it can (its own
   class for `self.x()`, the module's imports for `mod.x()` and imported names, its own module), and
   otherwise by name among the modules the caller imports. Unresolved names (builtins, third-party code)
-  are dropped. A class's edges are its methods and its base classes.
+  are dropped. A class's edges are its methods, its base classes and its subclasses (a call on the
+  base dispatches to them); a method's also go to its overrides in subclasses.
 
 Each edge carries a weight in (0, 1]: 1 for a resolved lookup, 1/n when a name could mean n files.
 """
@@ -37,7 +38,7 @@ class Binding(NamedTuple):
 class Edge(NamedTuple):
     target: SymKey
     weight: float
-    kind: str  # "call", "method", "base", "import"
+    kind: str  # "call", "method", "base", "subclass", "override", "import"
 
 
 class CodeGraph:
@@ -48,26 +49,39 @@ class CodeGraph:
         self._bindings: dict[int, dict[str, Binding]] = {}
         self._by_name: dict[int, dict[str, list[Symbol]]] = {}
         self._edges: dict[SymKey, list[Edge]] = {}
+        self._modules: dict[str, int | None] = {}
+        self._packages: dict[int, list[str]] = {}
+        self._bases: dict[SymKey, list[SymKey]] = {}
+        self._ids: dict[int, dict[str, int]] = {}
 
     # modules and imports -------------------------------------------------------------------------
     def module_file(self, dotted: str) -> int | None:
-        """The file of a module given by its full dotted name (`pkg.sub.mod`), if the repository has it."""
-        if not dotted:
-            return None
-        hits = self.index.modules.get(dotted, ())
-        exact = [f for f in hits if module_name(self.index.paths[f]).endswith(dotted)]
-        if len(exact) == 1:
-            return exact[0]
-        # several copies (`src/pkg/mod.py` and `build/lib/pkg/mod.py`): the shortest path is the package
-        return min(exact, key=lambda f: len(self.index.paths[f])) if exact else None
+        """The file of a module given by its full dotted name (`pkg.sub.mod`), if the repository has it.
+
+        `modules` holds every dotted suffix of every module's name, so `pkg.mod` finds `src/pkg/mod.py`;
+        several copies (`src/pkg/mod.py`, `build/lib/pkg/mod.py`): the shortest path is the package."""
+        got = self._modules.get(dotted, -2)
+        if got != -2:
+            return got
+        hits = self.index.modules.get(dotted, ()) if dotted else ()
+        found = min(hits, key=lambda f: len(self.index.paths[f])) if hits else None
+        self._modules[dotted] = found
+        return found
+
+    def _package(self, fid: int) -> list[str]:
+        got = self._packages.get(fid)
+        if got is None:
+            path = self.index.paths[fid]
+            got = module_name(path).split(".")
+            if not path.endswith("/__init__.py"):
+                got = got[:-1]
+            self._packages[fid] = got
+        return got
 
     def _absolute(self, fid: int, ref: ImportRef) -> str:
         if not ref.level:
             return ref.module
-        path = self.index.paths[fid]
-        package = module_name(path).split(".")
-        if not path.endswith("/__init__.py"):
-            package = package[:-1]
+        package = self._package(fid)
         if ref.level > 1:
             package = package[: len(package) - (ref.level - 1)]
         return ".".join(p for p in [*package, *ref.module.split(".")] if p)
@@ -148,11 +162,34 @@ class CodeGraph:
 
     def bases(self, cls: SymKey) -> list[SymKey]:
         """The repository classes a class derives from."""
-        sid = self.index.symbol_id(*cls)
-        out: list[SymKey] = []
-        for call in self.index.calls[sid] if sid >= 0 else ():
-            if call.startswith(BASE_PREFIX):
-                out += [k for k, _ in self.callee(cls, call[1:])]
+        got = self._bases.get(cls)
+        if got is None:
+            sid = self.symbol_id(cls)
+            got = []
+            for call in self.index.calls[sid] if sid >= 0 else ():
+                if call.startswith(BASE_PREFIX):
+                    got += [k for k, _ in self.callee(cls, call[1:])]
+            self._bases[cls] = got
+        return got
+
+    def symbol_id(self, key: SymKey) -> int:
+        """Global id of an eagerly indexed symbol, or -1 (test files' symbols have none)."""
+        ids = self._ids.get(key[0])
+        if ids is None:
+            span = self.index.file_symbols.get(key[0], (0, 0))
+            ids = self._ids[key[0]] = {self.index.symbols[i].qualname: i for i in range(*span)}
+        return ids.get(key[1], -1)
+
+    def subclasses(self, cls: SymKey) -> list[SymKey]:
+        """Classes deriving directly from `cls` (their base name resolves to it): a call on the base
+        class dispatches to them."""
+        name = cls[1].rsplit(".", 1)[-1]
+        out = []
+        for sid in self.index.derived.get(name, ()):
+            sub = self.index.symbols[sid]
+            key = (sub.file, sub.qualname)
+            if cls in self.bases(key):
+                out.append(key)
         return out
 
     def _by_attribute(self, fid: int, name: str) -> list[tuple[SymKey, float]]:
@@ -203,12 +240,22 @@ class CodeGraph:
             return got
         fid, qual = key
         out: dict[SymKey, Edge] = {}
-        sid = self.index.symbol_id(fid, qual)
+        sid = self.symbol_id(key)
         sym = self.index.symbols[sid] if sid >= 0 else None
         if sym is not None and sym.kind == "class":
             for child in self.index.symbols_of(fid, parse=False):
                 if child.qualname.rsplit(".", 1)[0] == qual and child.qualname != qual:
                     out[(fid, child.qualname)] = Edge((fid, child.qualname), 1.0, "method")
+            for sub in self.subclasses(key):
+                out.setdefault(sub, Edge(sub, 1.0, "subclass"))
+        elif sym is not None and sym.kind == "method":
+            owner = self._owner_class(key)
+            name = qual.rsplit(".", 1)[-1]
+            for sub in self.subclasses((fid, owner)) if owner else ():
+                for override in self._names(sub[0]).get(name, ()):
+                    if override.qualname == f"{sub[1]}.{name}":
+                        target = (sub[0], override.qualname)
+                        out.setdefault(target, Edge(target, 1.0, "override"))
         for call in self.index.calls[sid] if sym is not None else ():
             kind = "base" if call.startswith(BASE_PREFIX) else "call"
             for target, weight in self.callee(key, call.lstrip(BASE_PREFIX)):

@@ -80,6 +80,7 @@ class RepoIndex:
     file_symbols: dict[int, tuple[int, int]]  # file -> [first, last) range into `symbols`
     calls: list[tuple[str, ...]]  # per symbol: the names it calls (classes: bases), see symbols.SELF_PREFIX
     imports: dict[int, tuple[ImportRef, ...]]  # per parsed file: its import statements
+    derived: dict[str, tuple[int, ...]]  # base class name -> classes naming it as a base
     names: dict[str, tuple[int, ...]]  # symbol name -> symbol ids
     names_lower: dict[str, tuple[int, ...]]
     literals: list[Literal]
@@ -88,6 +89,7 @@ class RepoIndex:
     path_suffixes: dict[str, tuple[int, ...]]  # "a/b.py", "b.py" -> files
     test_names: dict[str, tuple[int, ...]]  # test function/class names -> test files
     test_texts: dict[int, str]  # text of Python test files, parsed on demand
+    source_texts: dict[int, str]  # text of parsed source files (what the optional re-ranker reads)
     categories: dict[int, str]  # source files that are not library code: docs, examples, scripts ...
     stats: IndexStats
     cochange: CoChange | None = None  # from the git history up to the indexed commit, when there is one
@@ -123,15 +125,6 @@ class RepoIndex:
             self.symbols_of(file, parse)
             got = self._lazy_imports.get(file, ())
         return got
-
-    def symbol_id(self, file: int, qualname: str) -> int:
-        """Global id of an eagerly indexed symbol (source files), or -1."""
-        span = self.file_symbols.get(file)
-        if span is not None:
-            for sid in range(span[0], span[1]):
-                if self.symbols[sid].qualname == qualname:
-                    return sid
-        return -1
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)

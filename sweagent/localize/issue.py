@@ -29,6 +29,7 @@ _DOCTEST_RE = re.compile(r"^\s*(?:>>>|\.\.\.|\$|In \[\d+\]:) ?(.*)$", re.M)
 _INDENTED_RE = re.compile(r"^(?: {4}|\t)(.+)$", re.M)
 _TEST_RE = re.compile(r"(?a)\b(test_\w+|Test[A-Z]\w*|\w+Tests?\b(?=[.:)\s]))")
 _URL_RE = re.compile(r"https?://\S+")
+_HTML_COMMENT_RE = re.compile(r"<!--.*?(?:-->|\Z)", re.S)  # issue-template guidance, never shown
 _WORD_RE = re.compile(r"\w+")
 
 # Messages the Python interpreter itself produces: quoted in an issue they say what went wrong, never
@@ -75,6 +76,7 @@ _ENV_PAIR_RE = re.compile(
     r"^\s*[-*]?\s*[\w.\-\[\]/() ]{1,40}?\s*(?::|==|>=|<=)\s*\S.{0,80}$|^\s*[\w.\-]{1,40}\s*:\s*$"
 )
 _ENV_VERSION_RE = re.compile(r"\d+\.\d+")
+_ENV_UNSET_RE = re.compile(r":\s*(?:None|not installed|N/A)\s*$")  # a dependency that is not there
 _ENV_HEADER_RE = re.compile(
     r"(?i)^\s*(?:#+\s*)?(?:installed versions|versions?|system|dependencies|-{3,}|={3,})\s*:?\s*$"
 )
@@ -89,8 +91,8 @@ def _env_like(line: str) -> bool:
 
 def strip_environment(text: str) -> str:
     """The text without pasted environment reports: runs of at least ENV_MIN_LINES environment-like
-    lines, half of them carrying a version number. Their words name every dependency and match the
-    module that prints them, and say nothing about the bug."""
+    lines, half of them carrying a version number or naming a dependency that is not installed. Their
+    words name every dependency and match the module that prints them, and say nothing about the bug."""
     lines = text.split("\n")
     keep = [True] * len(lines)
     i = 0
@@ -100,7 +102,8 @@ def strip_environment(text: str) -> str:
             j += 1
         filled = [line for line in lines[i:j] if line.strip() and not _ENV_HEADER_RE.match(line)]
         versions = sum(1 for line in filled if _ENV_VERSION_RE.search(line))
-        if len(filled) >= ENV_MIN_LINES and versions * 2 >= len(filled):
+        unset = sum(1 for line in filled if _ENV_UNSET_RE.search(line))
+        if len(filled) >= ENV_MIN_LINES and versions >= 2 and (versions + unset) * 2 >= len(filled):
             for k in range(i, j):
                 keep[k] = False
         i = max(j, i + 1)
@@ -166,7 +169,7 @@ def _looks_like_code(word: str) -> bool:
 
 def parse_issue(text: str) -> IssueFacts:
     """Extract everything code-like from an issue (no repository needed)."""
-    text = strip_environment(text)
+    text = strip_environment(_HTML_COMMENT_RE.sub(" ", text))
     facts = IssueFacts(text=text, words=_WORD_RE.findall(text.lower()))
     facts.message_words = _WORD_RE.findall(_INTERPRETER_MESSAGES.sub(" | ", text).lower().replace("|", " _ "))
     clean = _URL_RE.sub(" ", text)

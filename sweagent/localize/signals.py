@@ -379,7 +379,23 @@ def lexical_votes(index: RepoIndex, facts: IssueFacts, config: LocalizeConfig) -
         detail = f"function text match #{rank + 1}"
         functions.add_symbol((sym.file, sym.qualname), 1.0, detail, score=float(scores[doc]))
         functions.add_file(sym.file, 1.0, f"{sym.qualname} text match #{rank + 1}", score=float(scores[doc]))
-    return [content, paths, functions]
+    out = [content, paths, functions]
+    if config.weights.bm25_title or config.function_weights.bm25_title:
+        out.append(title_votes(index, facts, config))
+    return out
+
+
+def title_votes(index: RepoIndex, facts: IssueFacts, config: LocalizeConfig) -> SignalVotes:
+    """BM25 of the issue's title (its first line) over function source: a title states the bug in a
+    few words, which the whole text's ranking dilutes."""
+    votes = SignalVotes("bm25_title")
+    title = next((line for line in facts.text.splitlines() if line.strip()), "")
+    scores = index.functions.scores(index.functions.tokenizer.tokens(title))
+    for rank, doc in enumerate(_top(scores, config.function_depth)):
+        sym = index.symbols[index.function_symbols[doc]]
+        votes.add_symbol((sym.file, sym.qualname), 1.0, f"title match #{rank + 1}", score=float(scores[doc]))
+        votes.add_file(sym.file, 1.0, f"{sym.qualname} title match #{rank + 1}", score=float(scores[doc]))
+    return votes
 
 
 def collect(index: RepoIndex, facts: IssueFacts, config: LocalizeConfig) -> list[SignalVotes]:

@@ -118,15 +118,16 @@ def test_graph_resolves_imports_and_calls(tmpl_index):
 
 
 def test_expansion_reaches_the_code_the_named_api_calls(tmpl_repo):
-    result = localize_repo(tmpl_repo, None, NAMED_API_ISSUE, top=5)
+    result = localize_repo(tmpl_repo, None, NAMED_API_ISSUE, top=10)
     assert result.files[0].path == "tmpl/context.py"
     filters = next(h for h in result.files if h.path == "tmpl/filters.py")
     graph = signal(filters, "graph")
     assert graph is not None and 0 < graph.weight <= 1 and graph.contribution > 0
     assert graph.via[0].startswith("tmpl/context.py:Context.render")
     assert graph.via[-1] == "call tmpl/filters.py:apply_escaping"
-    wider = localize_repo(tmpl_repo, None, NAMED_API_ISSUE, top=10)
-    callee = next(f for f in wider.functions if (f.path, f.qualname) == ("tmpl/filters.py", "apply_escaping"))
+    callee = next(
+        f for f in result.functions if (f.path, f.qualname) == ("tmpl/filters.py", "apply_escaping")
+    )
     assert signal(callee, "graph").via == graph.via
     # the issue's words do not match filters.py: without the graph nothing finds it
     plain = localize_repo(tmpl_repo, None, NAMED_API_ISSUE, top=10, config=no_graph())
