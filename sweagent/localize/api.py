@@ -13,12 +13,13 @@ from pathlib import Path
 from sweagent.errors import UserError
 from sweagent.localize.build import build_index
 from sweagent.localize.cache import IndexCache, default_cache_dir
+from sweagent.localize.cochange import CoChange, HistoryReader
 from sweagent.localize.config import LocalizeConfig
 from sweagent.localize.fusion import fuse
 from sweagent.localize.index import RepoIndex
 from sweagent.localize.issue import parse_issue
 from sweagent.localize.result import LocalizeResult
-from sweagent.localize.signals import collect
+from sweagent.localize.signals import SignalVotes, collect
 from sweagent.localize.snapshot import RepoSnapshot, read_directory, read_git_files, resolve_commit
 
 CACHE = IndexCache(capacity=4)
@@ -31,20 +32,42 @@ def _issue_text(issue: str) -> str:
 
 
 def _index_key(key: str, config: LocalizeConfig) -> str:
-    return f"{key}|k1={config.k1}|b={config.b}|max={config.max_file_bytes}|ast={config.max_ast_bytes}"
+    cochange = (
+        f"{config.cochange_commits},{config.cochange_max_files},{config.cochange_min_support},"
+        f"{config.cochange_min_confidence}"
+    )
+    return (
+        f"{key}|k1={config.k1}|b={config.b}|max={config.max_file_bytes}|ast={config.max_ast_bytes}"
+        f"|cochange={cochange}"
+    )
+
+
+def read_cochange(reader: HistoryReader, config: LocalizeConfig) -> CoChange:
+    return reader.result(
+        max_files=config.cochange_max_files,
+        min_support=config.cochange_min_support,
+        min_confidence=config.cochange_min_confidence,
+    )
 
 
 def get_index(
-    key: str, load: Callable[[], Mapping[str, bytes]], config: LocalizeConfig
+    key: str,
+    load: Callable[[], Mapping[str, bytes]],
+    config: LocalizeConfig,
+    history: Callable[[], HistoryReader] | None = None,
 ) -> tuple[RepoIndex, str, float]:
-    """Index for `key` from the cache, or built from `load()` (path -> bytes); with its source and time."""
+    """Index for `key` from the cache, or built from `load()` (path -> bytes); with its source and time.
+
+    `history()` starts reading the git history for co-change, which then runs while the index is built.
+    """
     started = time.perf_counter()
     CACHE.capacity = config.memory_cache
     disk = (config.cache_dir or default_cache_dir()) if config.disk_cache else None
     full_key = _index_key(key, config)
 
     def build() -> RepoIndex:
-        return build_index(
+        reader = history() if history is not None and config.cochange_commits > 0 else None
+        index = build_index(
             load(),
             full_key,
             k1=config.k1,
@@ -53,6 +76,9 @@ def get_index(
             max_file_bytes=config.max_file_bytes,
             max_ast_bytes=config.max_ast_bytes,
         )
+        if reader is not None:
+            index.cochange = read_cochange(reader, config)
+        return index
 
     index, source = CACHE.get_or_build(full_key, build, disk)
     return index, source, time.perf_counter() - started
@@ -69,7 +95,10 @@ def query(
     started = time.perf_counter()
     facts = parse_issue(text)
     signals = collect(index, facts, config)
-    result = fuse(index, signals, config, max(top, 1))
+    result = fuse(index, signals, config, max(top, 1, config.rerank_depth if config.rerank else 0))
+    if config.rerank == "embedding":
+        signals.append(rerank_votes(index, facts.text, result, config))
+        result = fuse(index, signals, config, max(top, 1))
     stats = index.stats
     result.stats = {
         "files_indexed": stats.files,
@@ -87,6 +116,10 @@ def query(
         "build_worker_cpu_seconds": stats.worker_cpu_seconds,
         "query_seconds": round(time.perf_counter() - started, 4),
         "signals": {s.name: len(s.files) for s in signals},
+        "unreadable_blobs": len(stats.unreadable),
+        "cochange": None
+        if index.cochange is None
+        else {"commits": index.cochange.commits, "usable": index.cochange.usable},
     }
     if stats.python_files == 0:
         result.warnings.append("no Python files: ranked by text and paths only")
@@ -95,9 +128,26 @@ def query(
             f"{len(stats.ast_skipped)} Python file(s) are not valid Python or UTF-8 (ranked by text only): "
             + ", ".join(stats.ast_skipped[:3])
         )
+    if stats.unreadable:
+        result.warnings.append(
+            f"{len(stats.unreadable)} file(s) could not be read from git (missing objects) and were skipped: "
+            + ", ".join(stats.unreadable[:3])
+        )
     if not (result.files or result.tests or result.other):
         result.warnings.append("no file matched the issue: add names, paths or an error message to it")
     return result
+
+
+def rerank_votes(index: RepoIndex, issue: str, first: LocalizeResult, config: LocalizeConfig) -> SignalVotes:
+    """The optional re-ranker's signal over the first ranking's leading functions and files."""
+    from sweagent.localize.rerank import get_reranker
+
+    candidates = [(index.file_of(f.path), f.qualname) for f in first.functions[: config.rerank_depth]]
+    for hit in first.files[: config.rerank_files]:
+        fid = index.file_of(hit.path)
+        candidates += [(fid, s.qualname) for s in index.symbols_of(fid, parse=False) if s.kind != "class"]
+    candidates = list(dict.fromkeys(k for k in candidates if k[0] is not None))
+    return get_reranker(config.rerank_model).votes(index, issue, candidates)
 
 
 def localize(
@@ -135,7 +185,10 @@ def localize_repo(
         return localize(RepoSnapshot(files=files, identity=f"dir:{path.resolve()}"), text, top, config)
     identity, sha = resolve_commit(path, commit)
     index, source, seconds = get_index(
-        f"{identity}@{sha}", lambda: read_git_files(path, sha, config.max_file_bytes), config
+        f"{identity}@{sha}",
+        lambda: read_git_files(path, sha, config.max_file_bytes),
+        config,
+        history=lambda: HistoryReader(path, sha, config.cochange_commits),
     )
     result = query(index, text, top, config)
     result.stats.update(commit=sha, index_source=source, index_seconds=round(seconds, 4))

@@ -4,11 +4,18 @@ Each instance is read at its base commit straight from git (DIR/<owner>__<name>,
 localiser and the baseline see only `task.public()` (the problem statement) and the files at the base
 commit; the gold patch reaches `score_*` alone. Instances that share a commit share one index, as they
 would in a real run (the index cache); index time is reported per build, query time per instance.
+
+Instances are split in two halves by a hash of their id (`split_of`): weights are tuned on the `tune`
+half only and the `held_out` half is reported alongside, so a reader can see whether the tuning carried
+over. Misses (file all@5) are put into causes (`miss_cause`). Co-change needs history: the summary says
+how many instances' repositories had any usable commits before the base.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import statistics
 import time
 from collections import defaultdict
@@ -21,8 +28,9 @@ import click
 import numpy as np
 
 from sweagent.errors import UserError
-from sweagent.localize.api import query
+from sweagent.localize.api import query, read_cochange
 from sweagent.localize.build import build_index
+from sweagent.localize.cochange import HistoryReader
 from sweagent.localize.config import LocalizeConfig
 from sweagent.localize.files import SOURCE
 from sweagent.localize.gold import GoldTargets, gold_targets
@@ -31,6 +39,60 @@ from sweagent.localize.snapshot import read_git_files, resolve_commit
 from sweagent.task import Task
 
 KS = (1, 3, 5, 10)
+DIAGNOSIS_DEPTH = 50
+LEXICAL = frozenset({"bm25", "bm25_path", "bm25_function"})
+HALVES = ("tune", "held_out")
+
+
+def split_of(instance_id: str) -> str:
+    """`tune` or `held_out`, fixed by a hash of the instance id (about half each, any dataset)."""
+    return HALVES[hashlib.sha1(instance_id.encode()).digest()[0] % 2]
+
+
+def wilson(successes: int, n: int, z: float = 1.96) -> list[float]:
+    """Wilson score 95% interval of a proportion."""
+    if n == 0:
+        return [0.0, 1.0]
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return [round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)]
+
+
+def paired_interval(diffs: list[int], z: float = 1.96) -> list[float]:
+    """Normal-approximation 95% interval of a mean paired difference (ours minus BM25 per instance)."""
+    n = len(diffs)
+    if n < 2:
+        return [-1.0, 1.0]
+    mean = sum(diffs) / n
+    sd = statistics.stdev(diffs)
+    return [round(mean - z * sd / math.sqrt(n), 4), round(mean + z * sd / math.sqrt(n), 4)]
+
+
+def miss_cause(gold: set[str], diagnosis: dict[str, dict[str, Any]], top: list[str]) -> str:
+    """Why the gold files are not all in the top 5 (files): the first that applies of
+
+    - multi-file: some gold file is in the top 5, another is not;
+    - ranked 6-10: the best-ranked missing gold file is just outside;
+    - outranked (named): a missing gold file has non-lexical evidence (names, traceback, graph ...)
+      but ranks below 10;
+    - outranked (words only): it has only BM25 evidence and ranks below 10;
+    - no evidence: no signal reached it (not in the top DIAGNOSIS_DEPTH).
+    """
+    found = gold & set(top[:5])
+    missing = gold - found
+    if found:
+        return "multi-file: partner not in top 5"
+    ranks = [diagnosis[g]["rank"] for g in missing if g in diagnosis]
+    if ranks and min(ranks) <= 10:
+        return "ranked 6-10"
+    if not ranks:
+        return "no evidence (not in top 50)"
+    best = min((g for g in missing if g in diagnosis), key=lambda g: diagnosis[g]["rank"])
+    if set(diagnosis[best]["signals"]) - LEXICAL:
+        return "outranked (named or reached, below 10)"
+    return "outranked (words only, below 10)"
 
 
 class PlainBM25:
@@ -66,6 +128,7 @@ class CommitContext:
 
 def build_context(repo_dir: Path, sha: str, config: LocalizeConfig) -> CommitContext:
     started = time.perf_counter()
+    reader = HistoryReader(repo_dir, sha, config.cochange_commits) if config.cochange_commits > 0 else None
     files = read_git_files(repo_dir, sha, config.max_file_bytes)
     index = build_index(
         files,
@@ -76,6 +139,8 @@ def build_context(repo_dir: Path, sha: str, config: LocalizeConfig) -> CommitCon
         max_file_bytes=config.max_file_bytes,
         max_ast_bytes=config.max_ast_bytes,
     )
+    if reader is not None:
+        index.cochange = read_cochange(reader, config)
     index_seconds = time.perf_counter() - started
     started = time.perf_counter()
     sources = [i for i, kind in enumerate(index.kinds) if kind == SOURCE]
@@ -96,6 +161,7 @@ def build_context(repo_dir: Path, sha: str, config: LocalizeConfig) -> CommitCon
 @dataclass
 class Prediction:
     files: list[str]
+    diagnosis: dict[str, Any]  # per file of the deeper ranking: rank, signals, category (for miss causes)
     functions: list[tuple[str, str]]
     bm25_files: list[str]
     bm25_functions: list[tuple[str, str]]
@@ -115,14 +181,21 @@ def predict(public: Task, ctx: CommitContext, config: LocalizeConfig) -> Predict
     started = time.perf_counter()
     bm25_files = ctx.files_bm25.rank(public.problem_statement, max(KS))
     bm25_functions = ctx.functions_bm25.rank(public.problem_statement, max(KS))
+    bm25_seconds = time.perf_counter() - started
+    deeper = query(ctx.index, public.problem_statement, top=DIAGNOSIS_DEPTH, config=config)  # not timed
+    diagnosis = {
+        hit.path: {"rank": rank, "signals": sorted({s.signal for s in hit.signals}), "category": hit.category}
+        for rank, hit in enumerate(deeper.files, 1)
+    }
     return Prediction(
         files=[f.path for f in result.files],
+        diagnosis=diagnosis,
         functions=[(f.path, f.qualname) for f in result.functions],
         bm25_files=bm25_files,
         bm25_functions=bm25_functions,
         query_seconds=query_seconds,
         query_cpu_seconds=query_cpu,
-        bm25_query_seconds=time.perf_counter() - started,
+        bm25_query_seconds=bm25_seconds,
     )
 
 
@@ -142,12 +215,16 @@ def _rates(rows: list[dict[str, bool]]) -> dict[str, float]:
 
 
 def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """all@k / any@k for files and functions, ours vs. BM25, with the all@5 difference in points."""
+    """all@k / any@k for files and functions, ours vs. BM25, with the all@5 difference in points, its
+    95% interval (paired), the Wilson interval of our all@5, and instances won and lost against BM25."""
     out: dict[str, Any] = {}
     for level in ("files", "functions"):
         scored = [r for r in records if r["gold_" + level]]
         ours = _rates([r["hits"][level]["ours"] for r in scored])
         base = _rates([r["hits"][level]["bm25"] for r in scored])
+        diffs = [
+            int(r["hits"][level]["ours"]["all@5"]) - int(r["hits"][level]["bm25"]["all@5"]) for r in scored
+        ]
         out[level] = {
             "n": len(scored),
             "ours": ours,
@@ -155,7 +232,21 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
             "all@5_gain_points": round(100 * (ours.get("all@5", 0) - base.get("all@5", 0)), 1)
             if scored
             else None,
+            "all@5_gain_ci95": [round(100 * x, 1) for x in paired_interval(diffs)] if scored else None,
+            "ours_all@5_ci95": wilson(sum(r["hits"][level]["ours"]["all@5"] for r in scored), len(scored)),
+            "won_lost_vs_bm25": [diffs.count(1), diffs.count(-1)],
         }
+    misses = [r["miss_cause"] for r in records if r.get("miss_cause")]
+    counts: dict[str, int] = defaultdict(int)
+    for cause in misses:
+        counts[cause] += 1
+    out["file_misses"] = {
+        "n": len(misses),
+        "share_by_cause": {
+            c: round(n / len(misses), 3) for c, n in sorted(counts.items(), key=lambda kv: -kv[1])
+        },
+        "top1_not_library": sum(1 for r in records if r.get("miss_cause") and r.get("top1_category")),
+    }
     return out
 
 
@@ -191,10 +282,39 @@ def repo_dir_for(repos: Path, repo: str) -> Path | None:
     return None
 
 
+def ablations(config: LocalizeConfig) -> dict[str, LocalizeConfig]:
+    """The configuration with one part switched off at a time (same index, same instances)."""
+
+    def without(**changes: Any) -> LocalizeConfig:
+        return config.model_copy(update=changes, deep=True)
+
+    def weights(**zero: float) -> dict[str, Any]:
+        return {
+            "weights": config.weights.model_copy(update=zero),
+            "function_weights": config.function_weights.model_copy(update=zero),
+        }
+
+    variants = {"without re-ranker": without(rerank=None)} if config.rerank else {}
+    return variants | {
+        "without graph": without(**weights(graph=0.0)),
+        "without priors": without(nonlibrary_prior=1.0),
+        "without graph and priors": without(nonlibrary_prior=1.0, **weights(graph=0.0)),
+    }
+
+
 def run_bench(
-    dataset: Path, repos: Path, limit: int | None, config: LocalizeConfig, details: Path | None
+    dataset: Path,
+    repos: Path,
+    limit: int | None,
+    config: LocalizeConfig,
+    details: Path | None,
+    split: str = "all",
+    progress: bool = False,
+    ablate: bool = False,
 ) -> dict:
     tasks = load_tasks(dataset)[:limit] if limit else load_tasks(dataset)
+    if split != "all":
+        tasks = [t for t in tasks if split_of(t.instance_id) == split]
     skipped: dict[str, int] = defaultdict(int)
     plan: list[tuple[Task, Path, str]] = []
     for task in tasks:
@@ -214,24 +334,28 @@ def run_bench(
         )
     plan.sort(key=lambda p: (p[0].repo, p[2]))
 
+    if config.rerank:
+        from sweagent.localize.rerank import get_reranker
+
+        get_reranker(config.rerank_model)  # load the model before anything is timed
     records: list[dict[str, Any]] = []
-    builds: list[float] = []
-    build_cpus: list[float] = []
-    baseline_builds: list[float] = []
+    builds: dict[str, list[CommitContext]] = defaultdict(list)
     ctx_key, ctx = None, None
-    for task, repo_dir, sha in plan:
+    for done, (task, repo_dir, sha) in enumerate(plan, 1):
         if ctx_key != (repo_dir, sha):
             ctx = build_context(repo_dir, sha, config)
             ctx_key = (repo_dir, sha)
-            builds.append(ctx.index_seconds)
-            build_cpus.append(ctx.index_cpu_seconds)
-            baseline_builds.append(ctx.baseline_seconds)
+            builds[task.repo].append(ctx)
         pred = predict(task.public(), ctx, config)
         gold: GoldTargets = gold_targets(task.patch, ctx.index)  # scoring only, after predicting
+        file_hits = hits(pred.files, gold.files)
+        top1 = pred.diagnosis.get(pred.files[0], {}) if pred.files else {}
+        history = ctx.index.cochange
         records.append(
             {
                 "instance_id": task.instance_id,
                 "repo": task.repo,
+                "split": split_of(task.instance_id),
                 "gold_files": sorted(gold.files),
                 "gold_functions": sorted(gold.functions),
                 "new_files": sorted(gold.new_files),
@@ -242,9 +366,15 @@ def run_bench(
                 "query_seconds": pred.query_seconds,
                 "query_cpu_seconds": pred.query_cpu_seconds,
                 "bm25_query_seconds": pred.bm25_query_seconds,
+                "miss_cause": miss_cause(gold.files, pred.diagnosis, pred.files)
+                if gold.files and not file_hits["all@5"]
+                else None,
+                "top1_category": top1.get("category"),
+                "gold_ranks": {g: pred.diagnosis.get(g, {}).get("rank") for g in sorted(gold.files)},
+                "cochange_usable_commits": history.usable if history is not None else 0,
                 "hits": {
                     "files": {
-                        "ours": hits(pred.files, gold.files),
+                        "ours": file_hits,
                         "bm25": hits(pred.bm25_files, gold.files),
                     },
                     "functions": {
@@ -254,15 +384,27 @@ def run_bench(
                 },
             }
         )
+        if ablate:
+            records[-1]["ablation"] = {}
+            for name, variant in ablations(config).items():
+                other = query(ctx.index, task.public().problem_statement, top=max(KS), config=variant)
+                records[-1]["ablation"][name] = {
+                    "files": hits([f.path for f in other.files], gold.files)["all@5"],
+                    "functions": hits([(f.path, f.qualname) for f in other.functions], gold.functions)[
+                        "all@5"
+                    ],
+                }
+        if progress:
+            click.echo(f"[{done}/{len(plan)}] {task.instance_id}", err=True)
     if details is not None:
         with details.open("w", encoding="utf-8") as fh:
             for r in records:
                 fh.write(json.dumps({k: v for k, v in r.items() if k != "hits"}) + "\n")
 
-    queries = [r["query_seconds"] for r in records]
     summary: dict[str, Any] = {
         "bench": "localize",
         "dataset": str(dataset),
+        "split": split,
         "instances": len(records),
         "skipped": dict(skipped),
         "no_gold_source_file": sum(1 for r in records if not r["gold_files"]),
@@ -270,24 +412,57 @@ def run_bench(
     for r in records:
         r["gold_files"], r["gold_functions"] = bool(r["gold_files"]), bool(r["gold_functions"])
     summary.update(summarise(records))
-    per_repo: dict[str, Any] = {}
-    for repo in sorted({r["repo"] for r in records}):
-        per_repo[repo] = summarise([r for r in records if r["repo"] == repo])
-    summary["per_repo"] = per_repo
-    summary["time"] = {
+    if split == "all":
+        summary["halves"] = {
+            half: {"instances": len(rows), **summarise(rows)}
+            for half in HALVES
+            if (rows := [r for r in records if r["split"] == half])
+        }
+    summary["per_repo"] = {
+        repo: {"instances": len(rows), **summarise(rows), "time": _times(rows, builds[repo])}
+        for repo in sorted(builds)
+        if (rows := [r for r in records if r["repo"] == repo])
+    }
+    if ablate:
+        summary["ablation"] = {
+            name: {
+                level: round(
+                    sum(r["ablation"][name][level] for r in records if r["gold_" + level])
+                    / max(1, sum(1 for r in records if r["gold_" + level])),
+                    4,
+                )
+                for level in ("files", "functions")
+            }
+            for name in ablations(config)
+        }
+    with_history = sum(1 for r in records if r["cochange_usable_commits"])
+    summary["cochange"] = {
+        "instances_with_history": with_history,
+        "note": None
+        if with_history
+        else "no repository had usable commits before its base (release snapshots): co-change could not apply",
+    }
+    summary["time"] = _times(records, [c for built in builds.values() for c in built])
+    return summary
+
+
+def _times(records: list[dict[str, Any]], built: list[CommitContext]) -> dict[str, Any]:
+    """Index and query times, ours and the baseline's, measured in the same run."""
+    queries = [r["query_seconds"] for r in records]
+    builds = [c.index_seconds for c in built]
+    return {
         "index_builds": len(builds),
         "index_seconds_mean": round(statistics.mean(builds), 3),
         "index_seconds_max": round(max(builds), 3),
-        "index_cpu_seconds_mean": round(statistics.mean(build_cpus), 3),
+        "index_cpu_seconds_mean": round(statistics.mean(c.index_cpu_seconds for c in built), 3),
         "index_seconds_per_instance": round(sum(builds) / len(records), 3),
         "query_ms_mean": round(1000 * statistics.mean(queries), 2),
         "query_cpu_ms_mean": round(1000 * statistics.mean(r["query_cpu_seconds"] for r in records), 2),
         "query_ms_p95": round(1000 * float(np.percentile(queries, 95)), 2),
         "query_ms_max": round(1000 * max(queries), 2),
-        "bm25_index_seconds_mean": round(statistics.mean(baseline_builds), 3),
+        "bm25_index_seconds_mean": round(statistics.mean(c.baseline_seconds for c in built), 3),
         "bm25_query_ms_mean": round(1000 * statistics.mean(r["bm25_query_seconds"] for r in records), 2),
     }
-    return summary
 
 
 @click.command("localize")
@@ -302,14 +477,45 @@ def run_bench(
 )
 @click.option("--limit", type=click.IntRange(1), default=None, help="Only the first N instances.")
 @click.option(
+    "--split",
+    type=click.Choice(["all", *HALVES]),
+    default="all",
+    show_default=True,
+    help="Only one half of the instances (by a hash of the id): tune on one, report the other.",
+)
+@click.option(
     "--details",
     type=click.Path(dir_okay=False),
     default=None,
     help="Also write per-instance rankings (JSONL).",
 )
-def bench_localize(dataset: str, repos: str, limit: int | None, details: str | None) -> None:
+@click.option("--progress/--no-progress", default=False, help="One line per instance on stderr.")
+@click.option("--ablation", is_flag=True, help="Also score with each new part switched off (all@5).")
+@click.option(
+    "--rerank",
+    type=click.Choice(["embedding"]),
+    default=None,
+    help="Measure with the optional embedding re-ranker (pip install 'swe-ttc[rerank]').",
+)
+def bench_localize(
+    dataset: str,
+    repos: str,
+    limit: int | None,
+    split: str,
+    details: str | None,
+    progress: bool,
+    ablation: bool,
+    rerank: str | None,
+) -> None:
     """Localisation all@k/any@k (files, functions) vs. plain BM25, with index and query times; prints JSON."""
     summary = run_bench(
-        Path(dataset), Path(repos), limit, LocalizeConfig(), Path(details) if details else None
+        Path(dataset),
+        Path(repos),
+        limit,
+        LocalizeConfig(rerank=rerank),
+        Path(details) if details else None,
+        split=split,
+        progress=progress,
+        ablate=ablation,
     )
     click.echo(json.dumps(summary, indent=2))

@@ -22,8 +22,9 @@ import numpy as np
 from sweagent.localize.files import OTHER, SOURCE, TEST, classify, is_python, module_name
 from sweagent.localize.index import IndexStats, Literal, RepoIndex, Symbol, globalise
 from sweagent.localize.lexical import Lexical
+from sweagent.localize.priors import file_categories
 from sweagent.localize.snapshot import DEFAULT_MAX_BYTES, indexable
-from sweagent.localize.symbols import ModuleInfo, parse_module
+from sweagent.localize.symbols import BASE_PREFIX, ModuleInfo, parse_module
 from sweagent.localize.tokens import Tokenizer
 
 _TEST_DEF_RE = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+(test\w*)|^[ \t]*class[ \t]+(\w+)", re.M)
@@ -129,7 +130,9 @@ def build_index(
     gc.disable()  # millions of short-lived AST nodes otherwise trigger repeated full collections
     try:
         kept = {p: data for p, data in files.items() if indexable(p, len(data), max_file_bytes)}
-        return _build(kept, key, k1, b, parallel_min_bytes, max_ast_bytes, started)
+        index = _build(kept, key, k1, b, parallel_min_bytes, max_ast_bytes, started)
+        index.stats.unreadable = list(getattr(files, "unreadable", ()))
+        return index
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -221,6 +224,8 @@ def _build(
     del texts, docs, path_docs
 
     symbols: list[Symbol] = []
+    calls: list[tuple[str, ...]] = []
+    imports: dict[int, tuple] = {}
     file_symbols: dict[int, tuple[int, int]] = {}
     literals: list[Literal] = []
     for fid, _text in sources:
@@ -230,6 +235,8 @@ def _build(
             continue
         offset = len(symbols)
         symbols.extend(globalise(fid, info, offset))
+        calls.extend(info.calls)
+        imports[fid] = info.imports
         file_symbols[fid] = (offset, len(symbols))
         for sym_local, pieces in info.literals:
             words = sum(len(p) for p in pieces)
@@ -238,9 +245,14 @@ def _build(
 
     names: dict[str, list[int]] = defaultdict(list)
     names_lower: dict[str, list[int]] = defaultdict(list)
+    derived: dict[str, list[int]] = defaultdict(list)
     for sid, sym in enumerate(symbols):
         names[sym.name].append(sid)
         names_lower[sym.name.lower()].append(sid)
+        if sym.kind == "class":
+            for call in calls[sid]:
+                if call.startswith(BASE_PREFIX):
+                    derived[call.rsplit(".", 1)[-1].lstrip(BASE_PREFIX)].append(sid)
     literal_keys: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
     for lid, lit in enumerate(literals):
         for pid, piece in enumerate(lit.pieces):
@@ -274,6 +286,9 @@ def _build(
         function_symbols=function_symbols,
         symbols=symbols,
         file_symbols=file_symbols,
+        calls=calls,
+        imports=imports,
+        derived=_frozen(derived),
         names=_frozen(names),
         names_lower=_frozen(names_lower),
         literals=literals,
@@ -282,5 +297,7 @@ def _build(
         path_suffixes=_frozen(path_suffixes),
         test_names=_frozen(test_names),
         test_texts=test_texts,
+        source_texts=dict(sources),
+        categories=file_categories(paths, kinds),
         stats=stats,
     )

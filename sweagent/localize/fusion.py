@@ -16,6 +16,7 @@ from typing import TypeVar
 from sweagent.localize.config import LocalizeConfig
 from sweagent.localize.files import OTHER, SOURCE, TEST
 from sweagent.localize.index import RepoIndex
+from sweagent.localize.priors import VERSION_INFO
 from sweagent.localize.result import FileHit, LocalizeResult, SignalHit, SymbolHit
 from sweagent.localize.signals import SignalVotes, SymKey, Vote
 
@@ -35,7 +36,8 @@ def competition_ranks(votes: dict[K, Vote]) -> dict[K, int]:
     return ranks
 
 
-Why = tuple[str, int, str]  # (signal, rank, detail); turned into SignalHit only for what is shown
+# (signal, rank, detail, vote, contribution); turned into SignalHit only for what is shown
+Why = tuple[str, int, str, Vote | None, float]
 
 
 def _fuse(
@@ -48,22 +50,43 @@ def _fuse(
             continue
         for key, rank in competition_ranks(votes).items():
             vote = votes[key]
-            scores[key] += weight * vote.conf / (k + rank)
-            why[key].append((name, rank, vote.detail))
+            share = weight * vote.conf / (k + rank)
+            scores[key] += share
+            why[key].append((name, rank, vote.detail, vote, share))
     return scores, why
 
 
 def _hits(why: list[Why]) -> list[SignalHit]:
-    return [SignalHit(signal=s, rank=r, detail=d) for s, r, d in why]
+    # built without validation: every field comes from this module, and a query makes thousands
+    return [
+        SignalHit.model_construct(
+            signal=s,
+            rank=r,
+            detail=d,
+            weight=round(v.conf, 4) if v is not None else None,
+            contribution=round(c, 4),
+            via=list(v.via) if v is not None else [],
+        )
+        for s, r, d, v, c in why
+    ]
 
 
 def fuse(index: RepoIndex, signals: list[SignalVotes], config: LocalizeConfig, top: int) -> LocalizeResult:
     """Rank files per kind and functions overall; keep `top` entries of each list."""
     weights, fweights, k = config.weights, config.function_weights, config.rrf_k
     file_scores, file_why = _fuse([(s.name, getattr(weights, s.name), s.files) for s in signals], k)
-    by_kind: dict[str, list[int]] = {SOURCE: [], TEST: [], OTHER: []}
-    for fid in sorted(file_scores, key=lambda f: (-file_scores[f], index.paths[f])):
-        by_kind[index.kinds[fid]].append(fid)
+    priors = _priors(index, signals, config)
+    for fid, factor in priors.items():
+        if fid in file_scores:
+            file_scores[fid] *= factor
+    by_kind = _by_kind(index, file_scores)
+    partners = cochange_votes(index, by_kind[SOURCE], config)
+    if partners.files and weights.cochange:
+        extra, extra_why = _fuse([(partners.name, weights.cochange, partners.files)], k)
+        for fid, share in extra.items():
+            file_scores[fid] = file_scores.get(fid, 0.0) + share
+            file_why[fid].extend(extra_why[fid])
+        by_kind = _by_kind(index, file_scores)
     file_rank = {fid: r for kind in by_kind.values() for r, fid in enumerate(kind, 1)}
 
     sym_scores, sym_why = _fuse([(s.name, getattr(fweights, s.name), s.symbols) for s in signals], k)
@@ -75,23 +98,31 @@ def fuse(index: RepoIndex, signals: list[SignalVotes], config: LocalizeConfig, t
     for key in sym_scores:
         rank = file_rank.get(key[0])
         if rank is not None and config.file_prior:
-            sym_scores[key] += config.file_prior / (k + rank)
-            sym_why[key].append(("file", rank, f"in file #{rank}"))
+            share = config.file_prior / (k + rank)
+            sym_scores[key] += share
+            sym_why[key].append(("file", rank, f"in file #{rank}", None, share))
 
-    spans = _spans(index, {key[0] for key in sym_scores})
-    ordered = sorted(
-        (key for key in sym_scores if key in spans), key=lambda key: (-sym_scores[key], spans[key][1])
-    )
+    spans = _Spans(index)
+    if config.class_prior != 1.0:
+        for key in sym_scores:
+            span = spans.get(key)
+            if span is not None and span[0] == "class":
+                sym_scores[key] *= config.class_prior
+    ordered = sorted(sym_scores, key=lambda key: (-sym_scores[key], index.paths[key[0]], key[1]))
     per_file: dict[int, list[SymbolHit]] = defaultdict(list)
     functions: list[SymbolHit] = []
+    shown = {fid for kind in by_kind.values() for fid in kind[:top]}
     for key in ordered:
         fid, qual = key
-        wanted_here = len(per_file[fid]) < config.symbols_per_file
+        wanted_here = fid in shown and len(per_file[fid]) < config.symbols_per_file
         wanted_overall = index.kinds[fid] == SOURCE and len(functions) < top
         if not (wanted_here or wanted_overall):
             continue
-        kind, start, end = spans[key]
-        hit = SymbolHit(
+        span = spans.get(key)
+        if span is None:
+            continue
+        kind, start, end = span
+        hit = SymbolHit.model_construct(
             path=index.paths[fid],
             qualname=qual,
             kind=kind,
@@ -107,22 +138,78 @@ def fuse(index: RepoIndex, signals: list[SignalVotes], config: LocalizeConfig, t
 
     def hits(kind: str) -> list[FileHit]:
         return [
-            FileHit(
+            FileHit.model_construct(
                 path=index.paths[fid],
                 kind=kind,
                 score=round(file_scores[fid], 4),
+                prior=priors.get(fid, 1.0),
+                category=index.categories.get(fid),
                 symbols=per_file.get(fid, []),
                 signals=_hits(file_why[fid]),
             )
             for fid in by_kind[kind][:top]
         ]
 
-    return LocalizeResult(files=hits(SOURCE), tests=hits(TEST), other=hits(OTHER), functions=functions)
+    return LocalizeResult.model_construct(
+        files=hits(SOURCE), tests=hits(TEST), other=hits(OTHER), functions=functions, stats={}, warnings=[]
+    )
 
 
-def _spans(index: RepoIndex, fids: set[int]) -> dict[SymKey, tuple[str, int, int]]:
-    out: dict[SymKey, tuple[str, int, int]] = {}
-    for fid in fids:
-        for sym in index.symbols_of(fid, parse=False):
-            out.setdefault((fid, sym.qualname), (sym.kind, sym.start, sym.end))
-    return out
+POINTING_SIGNALS = ("path", "traceback", "dotted")
+
+
+def _by_kind(index: RepoIndex, file_scores: dict[int, float]) -> dict[str, list[int]]:
+    by_kind: dict[str, list[int]] = {SOURCE: [], TEST: [], OTHER: []}
+    for fid in sorted(file_scores, key=lambda f: (-file_scores[f], index.paths[f])):
+        by_kind[index.kinds[fid]].append(fid)
+    return by_kind
+
+
+def cochange_votes(index: RepoIndex, ranked: list[int], config: LocalizeConfig) -> SignalVotes:
+    """Partners of the top source files in the git history (cochange.py), at their partner's rank."""
+    votes = SignalVotes("cochange")
+    history = index.cochange
+    if history is None or not history.partners:
+        return votes
+    for rank, fid in enumerate(ranked[: config.cochange_top], 1):
+        path = index.paths[fid]
+        for partner, confidence, together in history.of(path):
+            pid = index.file_of(partner)
+            if pid is None or pid == fid:
+                continue
+            detail = f"changed with {path} in {together} commits (P={confidence:.2f})"
+            votes.add_file(pid, confidence, detail, score=confidence / rank)
+    return votes
+
+
+def _priors(index: RepoIndex, signals: list[SignalVotes], config: LocalizeConfig) -> dict[int, float]:
+    """Score factors of non-library files the issue does not point at: by path, by a traceback frame, or
+    by naming the module itself (a version printer only by path or frame: issue templates ask for its
+    output by name; importing a name from a module, as example code does, is not pointing at it)."""
+    if config.nonlibrary_prior == 1.0 or not index.categories:
+        return {}
+    pointed = {
+        fid
+        for s in signals
+        if s.name in POINTING_SIGNALS
+        for fid, vote in s.files.items()
+        if s.name != "dotted"
+        or (vote.detail.startswith("module ") and index.categories.get(fid) != VERSION_INFO)
+    }
+    return {fid: config.nonlibrary_prior for fid in index.categories if fid not in pointed}
+
+
+class _Spans:
+    """(kind, start, end) of symbols, looked up per file on first use."""
+
+    def __init__(self, index: RepoIndex) -> None:
+        self.index = index
+        self.files: dict[int, dict[str, tuple[str, int, int]]] = {}
+
+    def get(self, key: SymKey) -> tuple[str, int, int] | None:
+        table = self.files.get(key[0])
+        if table is None:
+            table = self.files[key[0]] = {}
+            for sym in self.index.symbols_of(key[0], parse=False):
+                table.setdefault(sym.qualname, (sym.kind, sym.start, sym.end))
+        return table.get(key[1])

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from sweagent.localize.cochange import CoChange
 from sweagent.localize.lexical import Lexical
-from sweagent.localize.symbols import ModuleInfo, Pieces, parse_module
+from sweagent.localize.symbols import ImportRef, ModuleInfo, Pieces, parse_module
 from sweagent.localize.tokens import Tokenizer
 
 LAZY_PARSE_MAX_CHARS = 120_000  # test files parsed at query time: larger ones keep their names only
@@ -57,6 +58,7 @@ class IndexStats:
     ast_skipped: list[str] = field(default_factory=list)
     ast_too_large: list[str] = field(default_factory=list)  # generated code, mostly: text only
     binary_skipped: int = 0
+    unreadable: list[str] = field(default_factory=list)  # blobs git could not read: skipped
     build_seconds: float = 0.0
     cpu_seconds: float = 0.0  # this process
     worker_cpu_seconds: float = 0.0  # the parsing worker, when one ran
@@ -76,6 +78,9 @@ class RepoIndex:
     function_symbols: list[int]  # functions-index document -> global symbol id
     symbols: list[Symbol]
     file_symbols: dict[int, tuple[int, int]]  # file -> [first, last) range into `symbols`
+    calls: list[tuple[str, ...]]  # per symbol: the names it calls (classes: bases), see symbols.SELF_PREFIX
+    imports: dict[int, tuple[ImportRef, ...]]  # per parsed file: its import statements
+    derived: dict[str, tuple[int, ...]]  # base class name -> classes naming it as a base
     names: dict[str, tuple[int, ...]]  # symbol name -> symbol ids
     names_lower: dict[str, tuple[int, ...]]
     literals: list[Literal]
@@ -84,8 +89,12 @@ class RepoIndex:
     path_suffixes: dict[str, tuple[int, ...]]  # "a/b.py", "b.py" -> files
     test_names: dict[str, tuple[int, ...]]  # test function/class names -> test files
     test_texts: dict[int, str]  # text of Python test files, parsed on demand
+    source_texts: dict[int, str]  # text of parsed source files (what the optional re-ranker reads)
+    categories: dict[int, str]  # source files that are not library code: docs, examples, scripts ...
     stats: IndexStats
+    cochange: CoChange | None = None  # from the git history up to the indexed commit, when there is one
     _lazy: dict[int, list[Symbol]] = field(default_factory=dict)
+    _lazy_imports: dict[int, tuple[ImportRef, ...]] = field(default_factory=dict)
 
     def file_of(self, path: str) -> int | None:
         hits = self.path_suffixes.get(path)
@@ -106,11 +115,21 @@ class RepoIndex:
         info = parse_module(text, literals=False) if small else None
         out = [] if info is None else globalise(file, info, 0)
         self._lazy[file] = out
+        self._lazy_imports[file] = () if info is None else info.imports
         return out
+
+    def imports_of(self, file: int, parse: bool = True) -> tuple[ImportRef, ...]:
+        """A file's import statements (test files: parsed on first use, like their symbols)."""
+        got = self.imports.get(file)
+        if got is None:
+            self.symbols_of(file, parse)
+            got = self._lazy_imports.get(file, ())
+        return got
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state["_lazy"] = {}
+        state["_lazy_imports"] = {}
         return state
 
 

@@ -12,11 +12,18 @@ from pydantic import BaseModel, Field
 
 
 class SignalHit(BaseModel):
-    """One signal's contribution to an entry: its name, the entry's rank in it, and why."""
+    """One signal's contribution to an entry: its name, the entry's rank in it, and why.
+
+    `weight` is the signal's confidence in the entry (0-1], `contribution` what it added to the fused
+    score; `via` is the path a graph vote travelled, from the symbol the issue names to this entry.
+    """
 
     signal: str
     rank: int
     detail: str
+    weight: float | None = None
+    contribution: float | None = None
+    via: list[str] = Field(default_factory=list)
 
 
 class SymbolHit(BaseModel):
@@ -37,6 +44,8 @@ class FileHit(BaseModel):
     path: str
     kind: str  # source | test | other
     score: float
+    prior: float = 1.0  # the structural prior the fused score was scaled by (priors.py)
+    category: str | None = None  # why the prior is below 1: docs, examples, scripts ...
     symbols: list[SymbolHit] = Field(default_factory=list)
     signals: list[SignalHit] = Field(default_factory=list)
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from sweagent.localize.config import LocalizeConfig
 from sweagent.localize.files import TEST
+from sweagent.localize.graph import CodeGraph
 from sweagent.localize.index import RepoIndex, Symbol
 from sweagent.localize.issue import Frame, IssueFacts
 
@@ -39,6 +40,7 @@ class Vote:
     score: float
     conf: float
     detail: str
+    via: tuple[str, ...] = ()  # for votes that travelled along the code graph: the path, seed first
 
 
 @dataclass
@@ -62,13 +64,25 @@ def _keep_best(table: dict, key: object, vote: Vote) -> None:
         table[key] = vote
 
 
+def _outside(parts: list[str]) -> bool:
+    """A path into the Python installation itself (the standard library), not an installed package."""
+    return any(p.startswith("python") and p[6:7].isdigit() for p in parts) and not (
+        {"site-packages", "dist-packages"} & set(parts)
+    )
+
+
 def resolve_path(index: RepoIndex, path: str) -> tuple[Sequence[int], float]:
-    """Files a mentioned path refers to (longest matching suffix) and the confidence of that match."""
+    """Files a mentioned path refers to (longest matching suffix) and the confidence of that match.
+
+    A bare file name matches only when it says something: never `__init__.py` below directories that
+    did not match, and nothing under the standard library."""
     parts = [p for p in path.replace("\\", "/").split("/") if p and p != "."]
     for i in range(len(parts)):
         hits = index.path_suffixes.get("/".join(parts[i:]))
         if hits:
             matched = len(parts) - i
+            if matched == 1 and len(parts) > 1 and (parts[-1] == "__init__.py" or _outside(parts)):
+                return (), 0.0
             partial = 1.0 if matched == len(parts) or matched >= 2 else 0.5
             return hits, partial / len(hits)
     return (), 0.0
@@ -213,7 +227,7 @@ def symbol_votes(index: RepoIndex, facts: IssueFacts) -> SignalVotes:
 def message_votes(index: RepoIndex, facts: IssueFacts) -> SignalVotes:
     """String literals of the code (split at placeholders) that the issue quotes word for word."""
     votes = SignalVotes("message")
-    words = facts.words
+    words = facts.message_words
     matched: dict[int, set[int]] = defaultdict(set)
     keys = index.literal_keys
     for i in range(len(words) - 1):
@@ -264,8 +278,39 @@ def _stem(path: str) -> str:
     return name
 
 
-def tests_votes(index: RepoIndex, facts: IssueFacts) -> SignalVotes:
-    """Tests named in the issue: the test files defining them, and the code they appear to test."""
+_NAME_RE = re.compile(r"(?a)\b[A-Za-z_]\w*\b")
+IMPORTED_ONLY = 0.3  # a module the test file imports but the named test does not use
+
+
+def tested_code(index: RepoIndex, graph: CodeGraph, fid: int, test: str, conf: float) -> list[tuple]:
+    """The source code a named test exercises, through its file's imports: the names its body uses that
+    the file imports from source modules (full confidence, shared among them), then the other imported
+    source modules (IMPORTED_ONLY). Entries: (file, qualname or "", confidence, imported name)."""
+    bindings = {alias: b for alias, b in graph.bindings(fid).items() if index.kinds[b.file] != TEST}
+    if not bindings:
+        return []
+    text = index.test_texts.get(fid, "")
+    lines = text.split("\n")
+    body = [s for s in index.symbols_of(fid, parse=False) if s.name == test]
+    used = set()
+    for sym in body:
+        used.update(_NAME_RE.findall("\n".join(lines[sym.start - 1 : sym.end])))
+    out: list[tuple] = []
+    hit = [alias for alias in bindings if alias in used]
+    for alias in hit:
+        b = bindings[alias]
+        keys = graph.resolve(b.file, b.name) if b.name else []
+        for tfid, qual in keys or [(b.file, "")]:
+            out.append((tfid, qual, conf / len(hit), alias))
+    rest = {b.file for alias, b in bindings.items() if alias not in hit} - {f for f, *_ in out}
+    for src in rest:
+        out.append((src, "", IMPORTED_ONLY * conf / len(rest), ""))
+    return out
+
+
+def tests_votes(index: RepoIndex, facts: IssueFacts, graph: CodeGraph) -> SignalVotes:
+    """Tests named in the issue: the test files defining them, and the code they test (through the
+    test module's imports; by file name when the imports say nothing)."""
     votes = SignalVotes("tests")
     stems: dict[str, list[int]] = defaultdict(list)
     for fid, path in enumerate(index.paths):
@@ -280,9 +325,19 @@ def tests_votes(index: RepoIndex, facts: IssueFacts) -> SignalVotes:
                     if sym.name == test:
                         votes.add_symbol((fid, sym.qualname), 1.0 / len(fids), f"test {test}")
             for fid in fids:
-                tested = stems.get(_stem(index.paths[fid]), [])
-                for src in tested[:MAX_DEFINITIONS]:
-                    votes.add_file(src, 0.5 / len(tested), f"tested by {index.paths[fid]}")
+                path = index.paths[fid]
+                mapped = (
+                    tested_code(index, graph, fid, test, 1.0 / len(fids)) if len(fids) <= MAX_PARSE else []
+                )
+                for src, qual, conf, alias in mapped:
+                    why = f"{test} uses {alias}" if alias else f"imported by {path}"
+                    votes.add_file(src, conf, why)
+                    if qual:
+                        votes.add_symbol((src, qual), conf, why)
+                if not mapped:
+                    tested = stems.get(_stem(path), [])
+                    for src in tested[:MAX_DEFINITIONS]:
+                        votes.add_file(src, 0.5 / len(tested), f"tested by {path} (file name)")
         if test.startswith("test_"):
             parts = test[5:].split("_")
             for cut in range(len(parts), 0, -1):
@@ -324,12 +379,31 @@ def lexical_votes(index: RepoIndex, facts: IssueFacts, config: LocalizeConfig) -
         detail = f"function text match #{rank + 1}"
         functions.add_symbol((sym.file, sym.qualname), 1.0, detail, score=float(scores[doc]))
         functions.add_file(sym.file, 1.0, f"{sym.qualname} text match #{rank + 1}", score=float(scores[doc]))
-    return [content, paths, functions]
+    out = [content, paths, functions]
+    if config.weights.bm25_title or config.function_weights.bm25_title:
+        out.append(title_votes(index, facts, config))
+    return out
+
+
+def title_votes(index: RepoIndex, facts: IssueFacts, config: LocalizeConfig) -> SignalVotes:
+    """BM25 of the issue's title (its first line) over function source: a title states the bug in a
+    few words, which the whole text's ranking dilutes."""
+    votes = SignalVotes("bm25_title")
+    title = next((line for line in facts.text.splitlines() if line.strip()), "")
+    scores = index.functions.scores(index.functions.tokenizer.tokens(title))
+    for rank, doc in enumerate(_top(scores, config.function_depth)):
+        sym = index.symbols[index.function_symbols[doc]]
+        votes.add_symbol((sym.file, sym.qualname), 1.0, f"title match #{rank + 1}", score=float(scores[doc]))
+        votes.add_file(sym.file, 1.0, f"{sym.qualname} title match #{rank + 1}", score=float(scores[doc]))
+    return votes
 
 
 def collect(index: RepoIndex, facts: IssueFacts, config: LocalizeConfig) -> list[SignalVotes]:
-    """Every signal with a non-zero weight, in a fixed order."""
+    """Every signal with a non-zero weight, in a fixed order; the graph signal expands from the others."""
+    from sweagent.localize.expansion import graph_votes
+
     weights = config.weights
+    graph = CodeGraph(index)
     out = []
     for name, fn in (
         ("traceback", lambda index, facts: traceback_votes(index, facts, config.traceback_decay)),
@@ -337,9 +411,15 @@ def collect(index: RepoIndex, facts: IssueFacts, config: LocalizeConfig) -> list
         ("dotted", dotted_votes),
         ("symbol", symbol_votes),
         ("message", message_votes),
-        ("tests", tests_votes),
+        ("tests", lambda index, facts: tests_votes(index, facts, graph)),
     ):
         if getattr(weights, name) or getattr(config.function_weights, name):
             out.append(fn(index, facts))
     out.extend(lexical_votes(index, facts, config))
+    if weights.graph or config.function_weights.graph:
+        out.append(
+            graph_votes(
+                index, out, facts, graph, config.graph_hops, config.graph_decay, config.traceback_decay
+            )
+        )
     return out

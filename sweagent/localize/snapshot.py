@@ -108,40 +108,88 @@ def resolve_commit(repo: str | os.PathLike[str], commit: str | None) -> tuple[st
     return identity, res.stdout.decode().strip()
 
 
-def read_git_files(
-    repo: str | os.PathLike[str], sha: str, max_bytes: int = DEFAULT_MAX_BYTES
-) -> dict[str, bytes]:
-    """Contents of every indexable blob of `sha`, without touching a working tree."""
-    path = Path(repo).expanduser()
+class GitFiles(dict):
+    """path -> bytes of one commit, and the paths whose blobs could not be read (skipped, not fatal)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.unreadable: list[str] = []
+
+
+def _list_tree(path: Path, sha: str, repo: object) -> list[tuple[str, bytes, int | None]]:
+    """(path, blob id, size or None when unknown) of every blob of `sha`; size -1 for a missing blob.
+
+    `git ls-tree -l` reports a missing blob's size as `BAD`; in a partial clone whose promisor remote
+    is gone it fails outright, and then the tree is listed without sizes and the blobs present locally
+    are told apart with `rev-list --missing=print` (which never fetches).
+    """
     listing = _git(path, "ls-tree", "-r", "-l", "-z", sha)
-    if listing.returncode != 0:
-        raise UserError(f"cannot list {sha} in {repo}: {listing.stderr.decode().strip()[:200]}")
-    wanted: list[tuple[str, bytes]] = []
+    sized = listing.returncode == 0
+    missing: set[bytes] = set()
+    if not sized:
+        listing = _git(path, "ls-tree", "-r", "-z", sha)
+        if listing.returncode != 0:
+            raise UserError(f"cannot list {sha} in {repo}: {listing.stderr.decode().strip()[:200]}")
+        objects = _git(path, "rev-list", "--objects", "--missing=print", "--no-walk", sha)
+        missing = {line[1:41] for line in objects.stdout.split(b"\n") if line.startswith(b"?")}
+    out: list[tuple[str, bytes, int | None]] = []
     for entry in listing.stdout.split(b"\0"):
         if not entry:
             continue
         meta, _, name = entry.partition(b"\t")
-        mode, kind, obj, size = meta.split(None, 3)
+        fields = meta.split()
+        mode, kind, obj = fields[:3]
         if kind != b"blob" or mode == b"120000":
             continue
         rel = name.decode("utf-8", "surrogateescape")
-        if indexable(rel, int(size), max_bytes):
+        if sized:
+            size = int(fields[3]) if fields[3].isdigit() else -1
+        else:
+            size = -1 if obj in missing else None
+        out.append((rel, obj, size))
+    return out
+
+
+def read_git_files(repo: str | os.PathLike[str], sha: str, max_bytes: int = DEFAULT_MAX_BYTES) -> GitFiles:
+    """Contents of every indexable blob of `sha`, without touching a working tree.
+
+    Blobs git cannot read (missing objects, partial clones without their remote) are skipped and
+    listed in `.unreadable`.
+    """
+    path = Path(repo).expanduser()
+    files = GitFiles()
+    wanted: list[tuple[str, bytes]] = []
+    for rel, obj, size in _list_tree(path, sha, repo):
+        if not indexable(rel, None if size is None or size < 0 else size, max_bytes):
+            continue
+        if size == -1:
+            files.unreadable.append(rel)
+        else:
             wanted.append((rel, obj))
     if not wanted:
-        return {}
+        return files
     batch = _git(path, "cat-file", "--batch", input=b"".join(obj + b"\n" for _, obj in wanted))
-    if batch.returncode != 0:
-        raise UserError(f"cannot read blobs of {sha} in {repo}: {batch.stderr.decode().strip()[:200]}")
     out = batch.stdout
-    files: dict[str, bytes] = {}
     pos = 0
     for rel, _obj in wanted:
-        nl = out.index(b"\n", pos)
-        header = out[pos:nl].split()
+        nl = out.find(b"\n", pos)
+        header = out[pos:nl].split() if nl >= 0 else []
+        if len(header) != 3 or not header[2].isdigit():
+            files.unreadable.append(rel)  # "<id> missing", or the output ended early
+            if nl >= 0 and header:
+                pos = nl + 1
+            continue
         size = int(header[2])
         start = nl + 1
-        files[rel] = out[start : start + size]
+        if start + size > len(out):
+            files.unreadable.append(rel)
+            pos = len(out)
+            continue
+        if size <= max_bytes:
+            files[rel] = out[start : start + size]
         pos = start + size + 1
+    if batch.returncode != 0 and not files:
+        raise UserError(f"cannot read blobs of {sha} in {repo}: {batch.stderr.decode().strip()[:200]}")
     return files
 
 

@@ -1,9 +1,11 @@
-"""Symbols and message-like string literals of one Python module, from its AST.
+"""Symbols, imports, calls and message-like string literals of one Python module, from its AST.
 
 One pass over the tree collects classes, functions and methods (dotted qualified names, line spans
-including decorators) and every string constant that reads like a message, attributed to the innermost
-symbol around it. f-strings contribute their constant pieces; `%`/`{}` placeholders split a literal
-into pieces, so a message quoted in an issue with its values filled in still matches.
+including decorators), the imports (the module's edges in the import graph), the names each function
+calls and each class inherits from (its edges in the call graph), and every string constant that reads
+like a message, attributed to the innermost symbol around it. f-strings contribute their constant pieces;
+`%`/`{}` placeholders split a literal into pieces, so a message quoted in an issue with its values filled
+in still matches.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import ast
 import re
 import warnings
 from dataclasses import dataclass
+from typing import NamedTuple
 
 _PLACEHOLDER_RE = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[a-zA-Z%]|\{[^{}]*\}")
 _WORD_RE = re.compile(r"\w+")
@@ -35,10 +38,29 @@ class LocalSymbol:
         return self.qualname.rsplit(".", 1)[-1]
 
 
+class ImportRef(NamedTuple):
+    """`from .a.b import c as d` -> ImportRef("a.b", "c", "d", 1); `import a.b` -> ("a.b", None, "a", 0)."""
+
+    module: str
+    name: str | None
+    alias: str
+    level: int
+
+
+# How a call is kept: `name(...)` as "name", `self.name(...)` (or cls) as ".name" (the caller's own class
+# first), `mod.name(...)` as "mod.name" (resolved through the module's imports), and a call on any other
+# expression, `a.b().name(...)`, as "..name" (receiver unknown). A class's base `Base` / `mod.Base` is
+# kept among its calls as "^Base" / "^mod.Base".
+SELF_PREFIX = "."
+BASE_PREFIX = "^"
+
+
 @dataclass(frozen=True, slots=True)
 class ModuleInfo:
     symbols: list[LocalSymbol]
     literals: list[tuple[int, Pieces]]  # (symbol index or -1, word pieces)
+    imports: tuple[ImportRef, ...] = ()
+    calls: tuple[tuple[str, ...], ...] = ()  # per symbol: the calls it makes and (classes) its bases
 
 
 def message_pieces(parts: list[str]) -> Pieces:
@@ -64,8 +86,6 @@ _LEAVES = frozenset(
         ast.Pass,
         ast.Break,
         ast.Continue,
-        ast.Import,
-        ast.ImportFrom,
         ast.Global,
         ast.Nonlocal,
     }
@@ -99,14 +119,41 @@ def parse_module(text: str, literals: bool = True) -> ModuleInfo | None:
         return None
     symbols: list[LocalSymbol] = []
     found: list[tuple[int, Pieces]] = []
+    imports: list[ImportRef] = []
+    calls: list[tuple[int, str]] = []
     stack: list[tuple[ast.AST, int]] = [(tree, -1)]
     pop, push = stack.pop, stack.append
-    Constant, JoinedStr, AST = ast.Constant, ast.JoinedStr, ast.AST
+    Constant, JoinedStr, AST, Call = ast.Constant, ast.JoinedStr, ast.AST, ast.Call
+    Name, Attribute, Import, ImportFrom = ast.Name, ast.Attribute, ast.Import, ast.ImportFrom
     leaves = _LEAVES
     while stack:
         node, sym = pop()
         t = type(node)
         if t in leaves:
+            continue
+        if t is Call and sym >= 0:
+            func = node.func
+            tf = type(func)
+            if tf is Name:
+                calls.append((sym, func.id))
+            elif tf is Attribute:
+                value = func.value
+                if type(value) is not Name:
+                    calls.append((sym, SELF_PREFIX + SELF_PREFIX + func.attr))
+                elif value.id in ("self", "cls"):
+                    calls.append((sym, SELF_PREFIX + func.attr))
+                else:
+                    calls.append((sym, f"{value.id}.{func.attr}"))
+        elif t is ImportFrom:
+            for alias in node.names:
+                imports.append(
+                    ImportRef(node.module or "", alias.name, alias.asname or alias.name, node.level)
+                )
+            continue
+        elif t is Import:
+            for alias in node.names:
+                bound = alias.asname or alias.name.split(".", 1)[0]
+                imports.append(ImportRef(alias.name, None, bound, 0))
             continue
         if t is Constant:
             value = node.value
@@ -134,6 +181,12 @@ def parse_module(text: str, literals: bool = True) -> ModuleInfo | None:
             start = min([d.lineno for d in node.decorator_list] + [node.lineno])
             symbols.append(LocalSymbol(qual, kind, start, node.end_lineno or node.lineno, sym))
             inner = len(symbols) - 1
+            if t is ast.ClassDef:
+                for base in node.bases:
+                    if type(base) is Name:
+                        calls.append((inner, BASE_PREFIX + base.id))
+                    elif type(base) is Attribute and type(base.value) is Name:
+                        calls.append((inner, f"{BASE_PREFIX}{base.value.id}.{base.attr}"))
             if not literals:
                 stack.extend((item, inner) for item in node.body)
                 continue
@@ -167,7 +220,15 @@ def parse_module(text: str, literals: bool = True) -> ModuleInfo | None:
         LocalSymbol(s.qualname, s.kind, s.start, s.end, remap.get(s.parent, -1))
         for s in (symbols[i] for i in symbols_sorted)
     ]
-    return ModuleInfo(ordered, [(remap.get(s, -1), p) for s, p in found])
+    called: list[dict[str, None]] = [{} for _ in symbols]
+    for owner, name in calls:
+        called[remap[owner]][name] = None
+    return ModuleInfo(
+        ordered,
+        [(remap.get(s, -1), p) for s, p in found],
+        tuple(imports),
+        tuple(tuple(c) for c in called),
+    )
 
 
 def innermost(

@@ -70,7 +70,7 @@ def test_issue_without_any_code(shop_repo):
     result = localize_repo(shop_repo, None, PROSE_ISSUE, top=5)
     top = result.files[0]
     assert top.path == "shop/pricing.py"
-    assert signals_of(top) <= {"bm25", "bm25_path", "bm25_function"}
+    assert signals_of(top) <= {"bm25", "bm25_path", "bm25_function", "bm25_title"}
     assert result.functions[0].qualname == "PriceCalculator.price_with_promotions"
     # docs are ranked on their own, never mixed into the source ranking
     assert all(h.kind == "source" for h in result.files)
