@@ -1,7 +1,7 @@
 """Select and synth pages, from files written the way `swe-ttc select` and `swe-ttc synth` write them.
 
-The select file is made from the real selection rule's output (`verifiers.selection.select`) over
-judged candidates; the synth files from the real `SampleResult` records and `synth.stats.run_stats`.
+The select file is made by `swe-ttc select`'s own record code (`verifiers.select_run.candidate_rows`)
+from the real pooling and selection rule over judged candidates; the synth files from the real `SampleResult` records and `synth.stats.run_stats`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ import pytest
 from synth.results import SampleResult
 from synth.stats import run_stats
 from tests.helpers.cli import run_cli
+from verifiers.candidates import Submission, pool
+from verifiers.select_run import RECORD_FORMAT, candidate_rows, chosen_patch
 from verifiers.selection import SelectionConfig, select
-from verifiers.types import Candidate, Judged, Score, Verdict
+from verifiers.types import Judged, Score, Verdict
 
 pytestmark = pytest.mark.browser
 
@@ -24,63 +26,46 @@ PATCH_B = "diff --git a/m.py b/m.py\n--- a/m.py\n+++ b/m.py\n@@ -1 +1 @@\n-x = 1
 
 
 def write_select_run(run: Path) -> dict:
-    """Three candidates for one instance: two agree and pass, one fails the regression check."""
-    judged = [
-        Judged(
-            candidate=Candidate(
-                id=cid, patch=patch, metadata={"sources": [{"system": system, "file": "preds.json"}]}
-            ),
-            verdicts=[
-                Verdict.make("apply", True, "passed", "applies"),
-                Verdict.make(
-                    "regression",
-                    ok,
-                    "passed" if ok else "regressions",
-                    "tests still pass" if ok else "2 tests broke",
-                ),
-            ],
-            scores={
-                "judge": Score(
-                    value=reward, explanation="looks right" if ok else "breaks things", source="llm_judge"
-                )
-            },
+    """Three systems' submissions for one instance, pooled and recorded by `swe-ttc select`'s own code:
+    model-a and model-c make the same change and pass; model-b's fails the regression check."""
+    submissions = [
+        Submission(
+            instance_id="pkg__pkg-1", patch=patch, system=system, file="preds.json", entry=f"entry {k}"
         )
-        for cid, patch, system, ok, reward in [
-            ("c0", PATCH_A, "model-a", True, 0.8),
-            ("c1", PATCH_B, "model-b", False, 0.9),
-            ("c2", PATCH_A, "model-c", True, 0.7),
-        ]
+        for k, (system, patch) in enumerate(
+            [("model-a", PATCH_A), ("model-b", PATCH_B), ("model-c", PATCH_A)]
+        )
     ]
+    candidates = pool("pkg__pkg-1", submissions)
+    judged = []
+    for cand in candidates.candidates:
+        ok = cand.patch == PATCH_A
+        verdicts = [
+            Verdict.make("apply", True, "passed", "applies"),
+            Verdict.make(
+                "regression", ok, "passed" if ok else "regressions", "tests pass" if ok else "2 broke"
+            ),
+        ]
+        score = Score(
+            value=0.8 if ok else 0.9, explanation="looks right" if ok else "breaks", source="llm_judge"
+        )
+        judged.append(Judged(candidate=cand, verdicts=verdicts, scores={"judge": score}))
     selection = select(judged, SelectionConfig(primary="reward", reward_keys=["judge"]))
-    ranked = {r.id: r for r in selection.ranking}
     doc = {
+        "format": RECORD_FORMAT,
         "instance_id": "pkg__pkg-1",
+        "status": "chosen",
         "chosen": selection.chosen,
         "reason": selection.reason,
-        "candidates": [
-            {
-                "id": j.candidate.id,
-                "sources": j.candidate.metadata["sources"],
-                "patch": j.candidate.patch,
-                "verdicts": [v.model_dump(mode="json") for v in j.verdicts],
-                "scores": {k: s.model_dump(mode="json") for k, s in j.scores.items()},
-                "cluster": ranked[j.candidate.id].cluster if j.candidate.id in ranked else None,
-                "rank": ranked[j.candidate.id].rank if j.candidate.id in ranked else None,
-                "excluded_by": ranked[j.candidate.id].excluded_by if j.candidate.id in ranked else [],
-                "reason": "" if j.candidate.id in ranked else "out: a regression check failed",
-            }
-            for j in judged
-        ],
-        "ranking": [r.model_dump(mode="json") for r in selection.ranking],
+        "candidates": candidate_rows(candidates, selection, judged),
     }
     (run / "select").mkdir(parents=True)
     (run / "select" / "pkg__pkg-1.json").write_text(json.dumps(doc))
-    winner = next(j for j in judged if j.candidate.id == selection.chosen)
     preds = {
         "pkg__pkg-1": {
             "instance_id": "pkg__pkg-1",
             "model_name_or_path": "select",
-            "model_patch": winner.candidate.patch,
+            "model_patch": chosen_patch(doc),
         }
     }
     (run / "preds.json").write_text(json.dumps(preds))
@@ -138,9 +123,11 @@ def test_select_page_shows_each_candidate_and_why_the_winner_won(tmp_path, page)
     winner = page.tab.locator(f'tr[data-candidate="{doc["chosen"]}"]')
     assert "★" in winner.inner_text() and "winner" in winner.get_attribute("class")
     assert doc["reason"] in page.tab.locator(".section").first.inner_text()
-    loser = page.tab.locator('tr[data-candidate="c1"]')
+    assert "model-a" in winner.inner_text() and "model-c" in winner.inner_text()  # one change, two votes
+    lost = next(c for c in doc["candidates"] if c["id"] != doc["chosen"])
+    loser = page.tab.locator(f'tr[data-candidate="{lost["id"]}"]')
     assert "regression: regressions" in loser.inner_text() and "model-b" in loser.inner_text()
-    assert "out: a regression check failed" in loser.inner_text()
+    assert lost["excluded_by"] and lost["excluded_by"][0] in loser.inner_text()
     assert page.errors == []
 
 
