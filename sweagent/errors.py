@@ -16,11 +16,13 @@ class UserError(Exception):
 class DockerUnavailable(UserError):
     """No Docker daemon reachable."""
 
-    def __init__(self, detail: str = "") -> None:
+    def __init__(self, detail: str = "", local_hint: bool = True) -> None:
+        """`local_hint`: the command can run without Docker (`--sandbox local`); instance images cannot."""
         msg = (
             "cannot reach the Docker daemon"
             + (f" ({detail})" if detail else "")
-            + ": start it (`sudo systemctl start docker` or `sudo dockerd &`) or pass `--sandbox local`"
+            + ": start it (`sudo systemctl start docker` or `sudo dockerd &`)"
+            + (" or pass `--sandbox local`" if local_hint else "")
         )
         super().__init__(msg)
 

@@ -107,6 +107,11 @@ class ResultCache:
         with self._lock:
             return {"entries": len(self._data), "hits": self.hits, "misses": self.misses}
 
+    def entries(self) -> dict[str, Any]:
+        """A copy of every entry, by `key(state, what)`."""
+        with self._lock:
+            return dict(self._data)
+
     def clear(self) -> None:
         with self._lock:
             self._data.clear()

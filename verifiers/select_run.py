@@ -12,6 +12,10 @@ clusters, rank and reason; the source of truth), `preds.json` (one chosen patch 
 at any moment resumes with every finished instance kept, and re-judges an instance whose candidates
 or settings changed. An instance that cannot be judged (not in the dataset, no image) is recorded as
 an error and retried on the next run; the others go on.
+
+Instances run on an executor (`sweagent.executors`): threads here by default, or Ray tasks on a
+cluster, where each node judges in its own Docker engine with a result cache of its own for that
+instance; the entries it made come back with the record and join the run's `cache.jsonl`.
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ import json
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,10 +32,10 @@ import yaml
 
 from sweagent.config import ModelConfig, SandboxConfig
 from sweagent.errors import UserError
+from sweagent.executors.base import Executor, Job, JobContext, Outcome, RunHooks
 from sweagent.io import atomic_write_json, atomic_write_text
 from sweagent.swebench.dashboard import Dashboard, PlainDashboard
 from sweagent.swebench.images import instance_image
-from sweagent.swebench.interrupts import drain, flag_on_interrupt
 from sweagent.swebench.predictions import is_safe_id, make_prediction, write_predictions
 from verifiers.cache import ResultCache
 from verifiers.candidates import CandidatePool
@@ -40,6 +43,9 @@ from verifiers.pipeline import RewardModel, choose
 from verifiers.select_config import SelectConfig
 from verifiers.selection import Selection
 from verifiers.types import Candidate, Judged, Score, Verdict
+
+NODE_CACHE_DIR = "node-cache"
+"""Where a remote job leaves the cache entries it made (`<run>/node-cache/<id>.jsonl`) for the driver."""
 
 if TYPE_CHECKING:
     from sweagent.sandbox.base import Sandbox
@@ -179,6 +185,8 @@ class SelectRunner:
         dashboard: Dashboard | None = None,
         opener: SandboxOpener | None = None,
         redo: bool = False,
+        executor: Executor | None = None,
+        cache: ResultCache | None = None,
     ) -> None:
         # public views only: nothing below may see a gold patch, test patch or test list
         self.tasks = {iid: t.public() for iid, t in tasks.items()}
@@ -190,7 +198,12 @@ class SelectRunner:
         self.dashboard = dashboard or PlainDashboard()
         self.opener = opener or open_instance_sandbox
         self.redo = redo
-        self.cache = ResultCache(self.run_dir / "cache.jsonl")
+        self.cache = cache if cache is not None else ResultCache(self.run_dir / "cache.jsonl")
+        if executor is None:
+            from sweagent.executors.local import LocalExecutor
+
+            executor = LocalExecutor(config.workers)
+        self.executor = executor
         self.fingerprint_salt = config.judging_fingerprint()
         self._lock = threading.Lock()
         self._interrupted = threading.Event()
@@ -338,20 +351,41 @@ class SelectRunner:
             "candidates": candidate_rows(pool, selection, judged),
         }
 
-    def _job(self, iid: str) -> None:
-        if self._interrupted.is_set():
-            return
-        self.dashboard.started(iid)
-        record = self.judge_instance(iid)
+    def _job(self, iid: str) -> Job:
+        if self.executor.remote:  # judged on a node, in its engine; only picklable inputs travel
+            args = (iid, self.tasks.get(iid), self.pools[iid], self.config, self.missing.get(iid, ""))
+            return Job(iid, judge_on_node, (*args, self.dataset_source))
+        return Job(iid, self._judge_here, (iid,))
+
+    def _judge_here(self, ctx: JobContext, iid: str) -> dict[str, Any]:
+        return self.judge_instance(iid)
+
+    def _done(self, outcome: Outcome) -> None:
+        """Write one instance's record (in the thread that called `run`)."""
+        iid = outcome.key
+        if not outcome.started or self._interrupted.is_set():
+            return  # never started, or cut short: not a result
+        self._take_node_cache(iid)
+        record = outcome.value
+        if outcome.error or not isinstance(record, dict):  # lost with its node, or a bug
+            record = self._record(iid, "error", outcome.error or "not judged")
         with self._lock:
-            if self._interrupted.is_set():  # its sandbox may have been removed under it: not a result
-                return
             atomic_write_json(record_path(self.run_dir, iid), record)
             self._take(record)
             self._write_files()
         if record["status"] == "error":
             self.dashboard.note(f"{iid}: {record['detail']}")
         self.dashboard.finished(iid, record["status"], record.get("cost", 0.0))
+
+    def _take_node_cache(self, iid: str) -> None:
+        """Join the cache entries a remote job made into the run's cache."""
+        path = self.run_dir / NODE_CACHE_DIR / f"{iid}.jsonl"
+        if not path.is_file():
+            return
+        for key, value in ResultCache(path).entries().items():
+            state, _, what = key.partition("|")
+            self.cache.put(state, what, value)
+        path.unlink(missing_ok=True)
 
     # -- the run ------------------------------------------------------------------------------------------
 
@@ -370,8 +404,6 @@ class SelectRunner:
 
     def run(self) -> SelectSummary:
         """Judge every selected instance not done before; Ctrl-C leaves no container and no false record."""
-        from sweagent.sandbox import cleanup
-
         self.run_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.run_dir / "config.yaml", self.config.snapshot_yaml())
         if self.redo:
@@ -389,23 +421,19 @@ class SelectRunner:
             {i: s for i, s in self.statuses.items() if i in done},
             sum(self.costs.get(i, 0.0) for i in done),
         )
-        cleanup.install_handlers()
-        pool = ThreadPoolExecutor(max_workers=max(1, self.config.workers), thread_name_prefix="select")
-        futures: set[Future[None]] = set()
+        hooks = RunHooks(
+            on_done=self._done,
+            on_start=self.dashboard.started,
+            on_event=self.dashboard.event,
+            stop=self._interrupted,
+        )
         try:
-            with flag_on_interrupt(self._interrupted), self.dashboard:
-                futures = {pool.submit(self._job, iid) for iid in todo}
-                pending = set(futures)
-                while pending:
-                    finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        future.result()
+            with self.dashboard:
+                jobs = [self._job(iid) for iid in todo]
+                self.executor.run(jobs, self.run_dir, hooks, run_label=self.run_dir.name)
         except BaseException:
             self._interrupted.set()
-            drain(futures, cleanup.release_all)
-            pool.shutdown(wait=True)
             raise
-        pool.shutdown(wait=True)
         return SelectSummary(
             run_dir=self.run_dir,
             statuses={i: s for i, s in self.statuses.items() if i in selected},
@@ -413,3 +441,41 @@ class SelectRunner:
             resumed=sorted(done),
             cost=sum(self.costs.get(i, 0.0) for i in selected),
         )
+
+
+class _EventRelay(PlainDashboard):
+    """A node's view of the dashboard: progress events go back to the driver's live view."""
+
+    def __init__(self, emit: Callable[[dict[str, Any]], None]) -> None:
+        super().__init__()
+        self._emit = emit
+
+    def event(self, event: dict[str, Any]) -> None:
+        self._emit(event)
+
+
+def judge_on_node(
+    ctx: JobContext,
+    iid: str,
+    task: Task | None,
+    candidates: CandidatePool,
+    config: SelectConfig,
+    missing: str,
+    dataset_source: str,
+) -> dict[str, Any]:
+    """One instance on whichever node a remote executor picked, in that node's Docker engine. Its
+    cache entries are left in `node-cache/<id>.jsonl`, which travels back with the record."""
+    runner = SelectRunner(
+        {iid: task} if task is not None else {},
+        {iid: candidates},
+        config,
+        ctx.out_dir,
+        missing={iid: missing} if missing else None,
+        dataset_source=dataset_source,
+        dashboard=_EventRelay(ctx.emit),
+        cache=ResultCache(ctx.out_dir / NODE_CACHE_DIR / f"{iid}.jsonl"),
+    )
+    record = runner.judge_instance(iid)
+    if ctx.node and record.get("status") == "error":
+        record["detail"] = f"on node {ctx.node}: {record['detail']}"
+    return record

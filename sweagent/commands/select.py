@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from sweagent.errors import UserError
+from sweagent.executors.options import executor_from_options, executor_options
 from sweagent.swebench.images import DEFAULT_NAMESPACE
 
 EXTRA_ARGS = {"ignore_unknown_options": True, "allow_extra_args": True}
@@ -106,6 +107,7 @@ def check_models(config: Any) -> None:
 
 @click.command(context_settings=EXTRA_ARGS)
 @common_options
+@executor_options
 @click.option(
     "--run-id", help="run folder name (default: select__<dataset>__<files hash>; rerunning resumes)"
 )
@@ -130,14 +132,17 @@ def select_command(ctx: click.Context, **opts: Any) -> None:
     for problem in loaded.problems:
         console.print(f"[yellow]skipped[/] {escape(problem)}", highlight=False)
     check_models(config)
-    docker_client(config.workers)  # one clear line when the Docker daemon is down
+    executor = executor_from_options(opts, config.workers)
+    if not executor.remote:
+        docker_client(config.workers)  # one clear line when the Docker daemon is down
     run_id = opts["run_id"] or default_run_id("select", config.inputs)
     run_dir = Path(config.output_dir) / run_id
     n_subs = sum(len(p.submissions) for p in loaded.pools.values())
     n_cands = sum(len(p.candidates) for p in loaded.pools.values())
     console.print(
         f"select [bold]{escape(run_id)}[/]: {len(loaded.pools)} instances, {n_subs} submissions "
-        f"({n_cands} distinct patches) from {len(config.inputs.candidates)} file(s), {config.workers} workers",
+        f"({n_cands} distinct patches) from {len(config.inputs.candidates)} file(s), "
+        f"{escape(executor.describe())}",
         highlight=False,
     )
     runner = SelectRunner(
@@ -149,8 +154,10 @@ def select_command(ctx: click.Context, **opts: Any) -> None:
         dataset_source=loaded.source,
         dashboard=make_dashboard(console, title="select"),
         redo=opts["redo"],
+        executor=executor,
     )
-    summary = runner.run()
+    with executor:  # on a cluster each node judges with its own Docker engine
+        summary = runner.run()
     counts: dict[str, int] = {}
     for status in summary.statuses.values():
         counts[status] = counts.get(status, 0) + 1

@@ -43,5 +43,5 @@ def docker_client(workers: int = 4) -> docker.DockerClient:
         client = docker.from_env(timeout=600, max_pool_size=max(10, workers * 4))
         client.ping()
     except docker.errors.DockerException as exc:
-        raise DockerUnavailable(str(exc).splitlines()[0][:200]) from None
+        raise DockerUnavailable(str(exc).splitlines()[0][:200], local_hint=False) from None
     return client

@@ -135,3 +135,45 @@ def test_synth_run_on_ray_grades_each_sample_like_local(ray_cluster, docker_clie
         assert Trajectory.load(run_dir / result.trajectory).environment["node"] in ("head", "worker-1")
         grade = read_json(run_dir / "eval" / sid / "report.json")[sid]
         assert grade["node"] in ("head", "worker-1")
+
+
+def test_ray_select_chooses_like_local_and_keeps_the_nodes_cache(
+    ray_cluster, fixture_dataset, tmp_path, docker_client
+):
+    from sweagent.swebench.fixture_candidates import write_candidate_files
+    from sweagent.swebench.fixture_tasks import CALC, SLUG_TASK
+
+    files = [str(p) for p in write_candidate_files(tmp_path / "cands")]
+    ids = sorted([CALC.instance_id, SLUG_TASK.instance_id])
+    args = [
+        "select",
+        "--dataset",
+        str(fixture_dataset),
+        "--candidates",
+        *files,
+        "--output-dir",
+        str(tmp_path),
+    ]
+    args += ["--instances", ",".join(ids)]
+    assert run_cli([*args, "--run-id", "local", "--workers", "2"]) == 0
+    assert run_cli([*args, "--run-id", "on-ray", *ray_flags(ray_cluster)]) == 0
+    local, remote = tmp_path / "local", tmp_path / "on-ray"
+
+    assert read_json(remote / "preds.json") == read_json(local / "preds.json")
+    assert sorted(read_json(remote / "preds.json")) == ids
+    for iid in ids:
+        here, there = (
+            read_json(local / "select" / f"{iid}.json"),
+            read_json(remote / "select" / f"{iid}.json"),
+        )
+        assert there["status"] == here["status"] and there["chosen"] == here["chosen"]
+        ranks = [(c["id"], c.get("rank"), c.get("excluded_by")) for c in there["candidates"]]
+        assert ranks == [(c["id"], c.get("rank"), c.get("excluded_by")) for c in here["candidates"]]
+    # the nodes' cache entries joined the run's cache; no per-node file is left behind
+    assert _files(remote) == _files(local)
+    keys = [
+        {json.loads(line)["key"] for line in (run / "cache.jsonl").read_text().splitlines()}
+        for run in (local, remote)
+    ]
+    assert keys[0] and keys[1] == keys[0]
+    assert our_containers(docker_client, **{"swe-ttc.run": "on-ray"}) == []
