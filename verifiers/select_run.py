@@ -44,6 +44,9 @@ from verifiers.select_config import SelectConfig
 from verifiers.selection import Selection
 from verifiers.types import Candidate, Judged, Score, Verdict
 
+DEFAULT_REPRODUCTION_ATTEMPTS = 3
+"""Scripts `--reproduction.model` may write per instance when `execution.generate_reproduction` is 0."""
+
 NODE_CACHE_DIR = "node-cache"
 """Where a remote job leaves the cache entries it made (`<run>/node-cache/<id>.jsonl`) for the driver."""
 
@@ -324,13 +327,17 @@ class SelectRunner:
                 reward_models["judge"] = _BudgetedJudge(
                     LLMJudge(models[-1], JudgeConfig(k=cfg.judge.samples))
                 )
-            script = None
+            script, reproduction = None, None
             if cfg.reproduction.model and any(c.patch.strip() for c in pool.candidates):
-                from verifiers.reproduction import generate_reproduction
-
+                # a written script is evidence only once it reproduces the issue on the base commit
                 self.dashboard.event({"instance_id": iid, "step": 0, "stage": "writing a reproduction"})
                 models.append(_model(cfg.reproduction))
-                script = generate_reproduction(task, models[-1])
+                attempts = cfg.execution.generate_reproduction or DEFAULT_REPRODUCTION_ATTEMPTS
+                writer = ExecutionVerifier(
+                    sandbox, cfg.execution.model_copy(update={"generate_reproduction": attempts}), self.cache
+                )
+                shared = writer.shared_reproduction(task, pool.candidates, models[-1])
+                script, reproduction = shared.script, shared.model_dump(mode="json")
 
             def progress(done: int, total: int, cid: str) -> None:
                 stage = f"judging {done + 1}/{total}" if done < total else "choosing"
@@ -346,6 +353,7 @@ class SelectRunner:
             "reason": selection.reason,
             "image": image,
             "reproduction_script": script,
+            "reproduction": reproduction,
             "clusters": selection.clusters,
             "behaviour_clusters": selection.behaviour_clusters,
             "candidates": candidate_rows(pool, selection, judged),

@@ -400,3 +400,37 @@ def test_bench_select_agrees_with_eval(
     assert report["full_selection_auc"] == report["auc"]["full_selection"]["auc"]
     assert 0.5 < report["full_selection_auc"] <= 1.0
     assert report["systems_alone"]["system-b"]["resolved_rate"] == 0.0  # every system-b patch is wrong
+
+
+REPRODUCES = (
+    'from calc import divide\n\nprint("Issue resolved" if divide(7, 2) == 3.5 else "Issue reproduced")\n'
+)
+WRONG_EXPECTATION = (
+    "from calc import add\n\nprint('Issue resolved' if add(2, 3) == 5 else 'Issue reproduced')\n"
+)
+
+
+@pytest.mark.parametrize("script", [REPRODUCES, WRONG_EXPECTATION], ids=["reproduces", "does-not"])
+def test_a_written_reproduction_is_used_only_when_it_reproduces_on_the_base(
+    script, fixture_dataset, candidate_files, tmp_path
+):
+    """`--reproduction.model` (a replayed reply through litellm) writes the script; on calc, system-a
+    fixes mean() only and system-b fixes divide() (and breaks add)."""
+    reply = tmp_path / "writer.json"
+    reply.write_text(json.dumps([{"raw": f"Here it is:\n```python\n{script}```\n"}]))
+    extra = ["--instances", CALC_ID, "--reproduction.model", f"replay/{reply}"]
+    assert select_cli(fixture_dataset, candidate_files, tmp_path, "repro", *extra) == 0
+    rec = record(tmp_path / "repro", CALC_ID)
+    tried = rec["reproduction"]["tried"]
+    assert [t["source"] for t in tried] == ["generated:0"]  # the same reply twice is tried once
+    verdicts = {
+        system: {v["check"]: v for v in cand.get("verdicts", [])} for system, cand in by_system(rec).items()
+    }
+    if script == REPRODUCES:
+        assert tried[0]["base_outcome"] == "reproduced" and rec["reproduction_script"] == script
+        assert verdicts["system-a"]["reproduction"]["passed"] is False  # divide() still truncates
+        assert verdicts["system-b"]["reproduction"]["passed"] is True
+    else:
+        assert tried[0]["base_outcome"] == "resolved" and rec["reproduction_script"] is None
+        for by_check in verdicts.values():
+            assert by_check.get("reproduction", {}).get("passed") is None  # no evidence either way
