@@ -28,15 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from sweagent.config import ModelConfig, SandboxConfig
 from sweagent.errors import UserError
 from sweagent.executors.base import Executor, Job, JobContext, Outcome, RunHooks
 from sweagent.io import atomic_write_json, atomic_write_text
 from sweagent.swebench.dashboard import Dashboard, PlainDashboard
 from sweagent.swebench.images import instance_image
-from sweagent.swebench.predictions import is_safe_id, make_prediction, write_predictions
+from sweagent.swebench.predictions import is_safe_id, make_prediction, write_exit_statuses, write_predictions
 from verifiers.cache import ResultCache
 from verifiers.candidates import CandidatePool
 from verifiers.pipeline import RewardModel, choose
@@ -223,15 +221,7 @@ class SelectRunner:
     def _write_files(self) -> None:
         """preds.json and exit_statuses.yaml (caller holds the lock)."""
         write_predictions(self.run_dir / "preds.json", self.preds)
-        by_status: dict[str, list[str]] = {}
-        for iid, status in sorted(self.statuses.items()):
-            by_status.setdefault(status, []).append(iid)
-        doc = {
-            "instances_by_exit_status": by_status,
-            "total_cost": round(sum(self.costs.values()), 6),
-            "errors": {iid: self.errors[iid] for iid in sorted(self.errors)},
-        }
-        atomic_write_text(self.run_dir / "exit_statuses.yaml", yaml.safe_dump(doc, sort_keys=False))
+        write_exit_statuses(self.run_dir, self.statuses, self.costs, self.errors)
 
     def _take(self, record: dict[str, Any]) -> None:
         """Account for one record (caller holds the lock)."""

@@ -21,15 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-
 from sweagent.config import RunConfig
 from sweagent.executors.base import LOST, Executor, Job, JobContext, Outcome, RunHooks
 from sweagent.executors.local import LocalExecutor
 from sweagent.io import atomic_write_text
 from sweagent.swebench.dashboard import Dashboard, PlainDashboard
 from sweagent.swebench.images import DEFAULT_NAMESPACE, instance_image
-from sweagent.swebench.predictions import make_prediction, write_predictions
+from sweagent.swebench.predictions import make_prediction, write_exit_statuses, write_predictions
 from sweagent.task import Task
 from sweagent.trajectory import Trajectory, trajectory_path
 
@@ -167,18 +165,11 @@ class BatchRunner:
     def _write_files(self) -> None:
         """preds.json and exit_statuses.yaml, atomically (caller holds the lock)."""
         write_predictions(self.run_dir / "preds.json", self.preds)
-        by_status: dict[str, list[str]] = {}
-        for iid, status in sorted(self.statuses.items()):
-            by_status.setdefault(status, []).append(iid)
-        doc = {
-            "instances_by_exit_status": by_status,
-            "total_cost": round(sum(self.costs.values()), 6),
-            "not_started": sorted(self.not_started),
-            "errors": {iid: self.errors[iid] for iid in sorted(self.errors) if iid in self.statuses},
-        }
+        extra: dict[str, Any] = {"not_started": sorted(self.not_started)}
         if self.retried:  # rerun after their worker or node died
-            doc["retried"] = {iid: self.retried[iid] for iid in sorted(self.retried)}
-        atomic_write_text(self.run_dir / "exit_statuses.yaml", yaml.safe_dump(doc, sort_keys=False))
+            extra["retried"] = {iid: self.retried[iid] for iid in sorted(self.retried)}
+        errors = {iid: e for iid, e in self.errors.items() if iid in self.statuses}
+        write_exit_statuses(self.run_dir, self.statuses, self.costs, errors, **extra)
 
     def _restore(self) -> list[str]:
         """Rebuild preds and statuses from final trajectories; returns ids of selected tasks already done.

@@ -119,3 +119,28 @@ def read_predictions(path: str | Path) -> dict[str, dict[str, Any]]:
 def write_predictions(path: str | Path, preds: dict[str, dict[str, Any]]) -> None:
     """Write `preds.json` (object keyed by instance id) atomically, sorted for stable diffs."""
     atomic_write_json(path, {iid: preds[iid] for iid in sorted(preds)})
+
+
+def write_exit_statuses(
+    run_dir: str | Path,
+    statuses: dict[str, str],
+    costs: dict[str, float],
+    errors: dict[str, str],
+    **extra: Any,
+) -> None:
+    """`exit_statuses.yaml` of a run (batch, select): instances by status, total cost, then `extra`
+    (e.g. not_started, retried) and one line per error, written atomically."""
+    import yaml
+
+    from sweagent.io import atomic_write_text
+
+    by_status: dict[str, list[str]] = {}
+    for iid, status in sorted(statuses.items()):
+        by_status.setdefault(status, []).append(iid)
+    doc = {
+        "instances_by_exit_status": by_status,
+        "total_cost": round(sum(costs.values()), 6),
+        **extra,
+        "errors": {iid: errors[iid] for iid in sorted(errors)},
+    }
+    atomic_write_text(Path(run_dir) / "exit_statuses.yaml", yaml.safe_dump(doc, sort_keys=False))
