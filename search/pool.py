@@ -52,6 +52,11 @@ class MeteredSandbox(Sandbox):
     def base_commit(self) -> str:  # type: ignore[override]
         return self.inner.base_commit
 
+    @property
+    def baseline(self) -> Any:  # type: ignore[override]
+        """The wrapped sandbox's start state (a class attribute on `Sandbox`, so not reached by __getattr__)."""
+        return self.inner.baseline
+
     def run(self, command: str, timeout: float | None = None) -> CommandResult:
         result = self.inner.run(command, timeout)
         object.__setattr__(self, "seconds", self.seconds + float(result.duration or 0.0))

@@ -283,9 +283,10 @@ def p_yes_from_logprobs(entries: Sequence[Any], position: str = "first") -> floa
     return None
 
 
-# What judges learned about a model while running (a rejected `logprobs` parameter, a reasoning model
-# that needs room), so later judges of the same model do not pay for the same discovery.
-_learned: dict[str, dict[str, Any]] = {}
+# What judges learned about a model at one server while running (a rejected `logprobs` parameter, a
+# reasoning model that needs room), so later judges of the same model there do not pay for the same
+# discovery. Keyed by (model name, api_base): one name may be served by different servers.
+_learned: dict[tuple[str, str], dict[str, Any]] = {}
 _learned_lock = threading.Lock()
 
 
@@ -309,10 +310,14 @@ class LLMJudge:
         return str(getattr(getattr(self.model, "config", None), "name", "") or "")
 
     @property
+    def _where(self) -> tuple[str, str]:
+        return self.model_name, str(getattr(getattr(self.model, "config", None), "api_base", "") or "")
+
+    @property
     def capabilities(self) -> Capabilities:
         if self._caps is None:
             self._caps = judge_capabilities(self.model_name, self.config)
-            learned = _learned.get(self.model_name, {})
+            learned = _learned.get(self._where, {})
             if learned.get("method") and self._caps.method == "logprobs":
                 self._caps.method = learned["method"]
                 self._caps.reason += f"; {learned['why']}"
@@ -353,7 +358,7 @@ class LLMJudge:
 
     def _learn(self, **facts: Any) -> None:
         with _learned_lock:
-            _learned.setdefault(self.model_name, {}).update(facts)
+            _learned.setdefault(self._where, {}).update(facts)
 
     def _query(self, messages: list[dict[str, Any]], sample: int = 0, **overrides: Any) -> Any:
         caps = self.capabilities
