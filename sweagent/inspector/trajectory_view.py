@@ -3,7 +3,7 @@
 Keys read from a `swe-ttc/trajectory@1` file: instance_id, model_name, problem_statement, steps[] (index,
 stage, thought, action{tool, args}, observation, format_error, model_seconds, tool_seconds,
 framework_seconds, input_tokens, output_tokens, cost), patch, exit_status, exit_detail, stats,
-environment.search_node, started_at, finished_at. The exact messages are not embedded (the steps hold
+environment.search_node, environment.baseline (what the repository held at start), started_at, finished_at. The exact messages are not embedded (the steps hold
 what a reader needs; the file in the run folder holds the rest).
 """
 
@@ -113,6 +113,17 @@ def eval_view(
     }
 
 
+def baseline_view(environment: dict[str, Any]) -> dict[str, Any] | None:
+    """What the repository already held when the run started (changed or untracked paths, not the
+    agent's work and not in its patch): each kind's count and the paths the trajectory lists."""
+    raw = as_dict(environment.get("baseline"))
+    if not raw:
+        return None
+    counts = {str(k): as_int(v) for k, v in as_dict(raw.get("counts")).items()}
+    paths = {kind: [str(p) for p in as_list(raw.get(kind))] for kind in counts}
+    return {"head": str(raw.get("head") or ""), "counts": counts, "paths": paths}
+
+
 def trajectory_view(
     traj: dict[str, Any], output_limit: int, evaluation: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -125,6 +136,7 @@ def trajectory_view(
         "exit_status": traj.get("exit_status"),
         "exit_detail": cap_text(traj.get("exit_detail"), output_limit),
         "node": as_dict(traj.get("environment")).get("search_node"),
+        "baseline": baseline_view(as_dict(traj.get("environment"))),
         "started_at": traj.get("started_at"),
         "finished_at": traj.get("finished_at"),
         "seconds": wall_seconds(traj),

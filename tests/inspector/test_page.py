@@ -77,6 +77,11 @@ def test_trajectory_page_shows_each_step_the_patch_and_the_eval(searched_run, re
     evaluation = page.tab.locator("#eval")
     assert report_entry["status"] in evaluation.inner_text()
     assert "FAIL_TO_PASS" in evaluation.inner_text()
+    # the start state the trajectory recorded (what the image already held) is shown with its counts
+    counts = traj["environment"]["baseline"]["counts"]
+    start = page.tab.locator("#baseline summary").inner_text()
+    held = {kind: n for kind, n in counts.items() if n}
+    assert all(f"{n} {kind}" in start for kind, n in held.items()) and (held or "clean" in start)
     assert page.errors == []
 
 

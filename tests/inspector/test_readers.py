@@ -186,3 +186,20 @@ def test_an_unfinished_search_shows_as_unfinished(tmp_path):
     assert (
         rows["busy"]["exit_status"] == "unfinished" and "1 expansions so far" in rows["busy"]["exit_detail"]
     )
+
+
+def test_the_start_state_lists_what_the_image_held_with_counts():
+    from sweagent.inspector.trajectory_view import baseline_view
+
+    env = {
+        "baseline": {
+            "head": "abc",
+            "untracked": ["build/"],
+            "modified": ["tox.ini"],
+            "counts": {"untracked": 3, "modified": 1, "deleted": 0},
+        }
+    }
+    view = baseline_view(env)
+    assert view["counts"] == {"untracked": 3, "modified": 1, "deleted": 0}
+    assert view["paths"] == {"untracked": ["build/"], "modified": ["tox.ini"], "deleted": []}
+    assert baseline_view({}) is None  # trajectories written before start states were recorded

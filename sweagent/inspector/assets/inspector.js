@@ -338,9 +338,17 @@
         traj.model ? card('model', traj.model) : null),
       traj.problem ? h('details', { class: 'section', open: steps.length === 0 ? null : true }, h('summary', { text: 'Issue' }), h('div', { style: 'white-space:pre-wrap', text: traj.problem })) : null,
       steps.length ? [h('h2', { text: 'Steps' }), stageLegend(stagesSeen), strip, list] : (traj.no_trajectory ? h('p', { class: 'muted', text: 'No trajectory in this run folder for this instance (predictions only).' }) : null),
+      traj.baseline ? baselineSection(traj.baseline) : null,
       h('h2', { text: 'Final patch' }), h('div', { class: 'section diff-box' }, diffView(traj.patch)),
       traj.eval ? [h('h2', { text: 'Evaluation' }), evalSection(traj.eval)] : null);
     list.append(...steps.map(stepView));
+  }
+  function baselineSection(b) {
+    const kinds = Object.entries(b.counts).filter(([, n]) => n > 0);
+    const said = kinds.length ? kinds.map(([k, n]) => n + ' ' + k).join(', ') + ' when the run started (in the image, not the agent\'s work, not in the patch)' : 'clean: nothing changed or untracked when the run started';
+    return h('details', { class: 'section', id: 'baseline' }, h('summary', { text: 'Start state: ' + said }),
+      kinds.map(([k, n]) => [h('div', { class: 'label', text: k + (b.paths[k].length < n ? ' (first ' + b.paths[k].length + ' of ' + n + ')' : '') }),
+        h('pre', { text: b.paths[k].join('\n') })]));
   }
   function stepView(s, i) {
     const color = STAGE_COLORS[s.stage] || STAGE_COLORS[''];
