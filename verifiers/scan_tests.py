@@ -15,6 +15,9 @@ SymPy's `bin/test`, else pytest). A test file is related to a changed file when
 - it imports the changed module's package, when that package is specific enough (three or more dotted
   parts: a change under `django/db/models/` selects the test apps importing `django.db.models`).
 
+In Django's layout only `tests/` holds tests, and `tests/gis_tests/` is left out: runtests.py refuses
+the whole run when given a GIS label without a GIS database (the specs run it on SQLite).
+
 Usage: python scan_tests.py [--max-bytes=N] ROOT MAX_FILES DEPTH CHANGED... ; prints one JSON object
 between markers.
 """
@@ -25,6 +28,9 @@ import re
 import sys
 
 MARK = "@@SWE_TTC_SCAN@@"
+# Django's runtests.py aborts the whole run ("A GIS database backend is required to run gis_tests") when
+# given a GIS test label on a database without GIS, as the specs' `--settings=test_sqlite` is.
+DJANGO_UNRUNNABLE = ("tests/gis_tests/",)
 SKIP_DIRS = {".git", ".tox", ".venv", "venv", "node_modules", "build", "dist", "__pycache__", ".eggs"}
 
 
@@ -179,7 +185,11 @@ def related_tests(root, changed, max_files, depth=1, layout=None, max_bytes=0):
     existing = set(files)
     tests = [f for f in files if is_test_file(f)]
     if layout == "django":
-        tests = [t for t in tests if t.startswith("tests/") and t != "tests/runtests.py"]
+        tests = [
+            t
+            for t in tests
+            if t.startswith("tests/") and t != "tests/runtests.py" and not t.startswith(DJANGO_UNRUNNABLE)
+        ]
     modules = {}
     for rel in changed:
         if rel in existing and not is_test_file(rel):

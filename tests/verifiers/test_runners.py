@@ -243,6 +243,17 @@ def test_django_labels_by_name_and_by_package_imports(tmp_path):
     assert "tests/forms_tests/tests.py" not in where["tests"]
 
 
+def test_django_gis_tests_are_never_selected(tmp_path):
+    # runtests.py aborts every label of a run that names a gis_tests module on SQLite (the specs' settings)
+    files = dict(DJANGO_TREE)
+    files["tests/gis_tests/__init__.py"] = ""
+    files["tests/gis_tests/gis_migrations/__init__.py"] = ""
+    files["tests/gis_tests/gis_migrations/test_where.py"] = "from django.db.models.sql.where import AND\n"
+    root = write(tmp_path, files)
+    where = scan_tests.related_tests(str(root), ["django/db/models/sql/where.py"], 10)
+    assert where["tests"] == ["tests/queries/test_where.py", "tests/queries/tests.py"]
+
+
 def test_sympy_tests_next_to_the_module_come_first(tmp_path):
     root = write(tmp_path, SYMPY_TREE)
     assert scan_tests.detect_layout(str(root)) == "sympy"
