@@ -539,11 +539,20 @@ class ExecutionVerifier:
             self.cache.record(hits=len(files) - len(missing), misses=len(missing))
         if not missing:
             return outcomes, evidence
+        # a run of these files that timed out in this state is not run again under the same bound: on
+        # the base commit every candidate would otherwise wait out the whole timeout once more
+        timed_out_key = f"{prefix}:timed-out:{self.config.test_timeout:g}:{text_hash(json.dumps(missing))}"
+        hung = self.cache.get(state, timed_out_key)
+        if hung is not None:
+            evidence.append(Evidence.model_validate({**hung["evidence"], "cached": True}))
+            return None, evidence
         if not self._move(guard, patch, evidence):
             return None, evidence
         ran, ev = self._run_tests(runner, missing, label)
         evidence.append(ev)
         if ran is None:
+            if ev.timed_out:
+                self.cache.put(state, timed_out_key, {"evidence": ev.model_dump()})
             return None, evidence
         for f in missing:
             outcomes[f] = ran.get(f, {})

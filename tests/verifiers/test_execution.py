@@ -119,6 +119,26 @@ def test_reproduction_read_from_the_sandbox_and_exit_code_fallback(sandbox):
     assert none.passed is None and none.status == "no_tests"
 
 
+def test_tests_that_timed_out_in_a_state_are_not_waited_for_again(sandbox):
+    # the same path serves the base commit, where every candidate would otherwise wait out the bound again
+    # (SymPy's stats tests can outlast it on a loaded machine)
+    cache = ResultCache()
+    ExecutionVerifier(sandbox, cache=cache).check_regressions(Candidate(id="good", patch=GOOD))  # base runs
+    bounded = ExecutionVerifier(sandbox, ExecutionConfig(test_timeout=3), cache)
+    first = bounded.check_regressions(Candidate(id="hang", patch=HANGS_TESTS))
+    assert first.status == "timed_out" and first.evidence[-1].timed_out and not first.evidence[-1].cached
+    again = bounded.check_regressions(Candidate(id="hang-again", patch=HANGS_TESTS))
+    assert again.status == "timed_out" and again.passed is False
+    assert (
+        again.evidence[-1].timed_out and again.evidence[-1].cached and again.evidence[-1].label == "patched"
+    )
+    assert again.evidence[-1].command == first.evidence[-1].command
+    # a longer bound runs them again
+    longer = ExecutionVerifier(sandbox, ExecutionConfig(test_timeout=4), cache)
+    third = longer.check_regressions(Candidate(id="hang-longer", patch=HANGS_TESTS))
+    assert third.status == "timed_out" and not third.evidence[-1].cached
+
+
 def test_hanging_tests_time_out_with_evidence(sandbox):
     cache = ResultCache()
     ExecutionVerifier(sandbox, cache=cache).check_regressions(Candidate(id="good", patch=GOOD))  # base runs
