@@ -55,14 +55,21 @@ def _best(drawn: Sequence[int], value: Callable[[int], float], rng: random.Rando
     return rng.choice([i for i in drawn if value(i) == top])
 
 
-def pick_full(data: InstanceData, drawn: Sequence[int], config: SelectionConfig) -> int | None:
-    """The selection rule on the drawn submissions: distinct candidates in pool order, votes = copies drawn."""
+def pick_full(
+    data: InstanceData, drawn: Sequence[int], config: SelectionConfig, rng: random.Random | None = None
+) -> int | None:
+    """The selection rule on the drawn submissions (votes = copies drawn). The rule breaks its last ties by
+    input order; with `rng` the distinct candidates come in random order, so a tie is a coin flip rather
+    than a win for whichever system's file was named first. Without it, pool order."""
     counts = Counter(drawn)
-    key = tuple(sorted(counts.items()))
+    order = sorted(counts)
+    if rng is not None:
+        rng.shuffle(order)
+    key = tuple((i, counts[i]) for i in order)
     if key in data._memo:
         return data._memo[key]
     items = []
-    for index in sorted(counts):
+    for index in order:
         base = data.judged[index]
         candidate = base.candidate.model_copy(
             update={"metadata": {**base.candidate.metadata, "sources": [{}] * counts[index]}}
@@ -90,7 +97,7 @@ def pick(
         winner = rng.choice(sorted(k for k, n in votes.items() if n == top))
         return rng.choice([i for i in nonempty if keys[i] == winner])
     if method == "full":
-        return pick_full(data, drawn, config)
+        return pick_full(data, drawn, config, rng)
     if method == "oracle":
         good = [i for i in drawn if data.resolved[i]]
         return good[0] if good else drawn[0]

@@ -114,3 +114,16 @@ def test_measure_reports_every_method_per_budget_and_an_oracle_that_is_a_ceiling
     assert found["judge"]["auc"] == 1.0
     pooled = [(inst.full_scores[i], inst.resolved[i]) for inst in data for i in range(4)]
     assert found["full_selection"]["auc"] == round(brute_auc(*zip(*pooled, strict=True)), 4)
+
+
+def test_full_selection_breaks_a_tie_at_random_not_by_file_order():
+    # the fix and a wrong fix of the same size with the same verdicts and one vote each: the rule cannot
+    # tell them apart, so over many draws each should be picked about half the time
+    judged = [cand("right", diff("x = 1")), cand("wrong", diff("x = 2"))]
+    data = InstanceData("i", judged, resolved=[True, False], submissions=[0, 1], full_scores=[0.7, 0.7])
+    rng = random.Random(5)
+    picks = [pick("full", data, [0, 1], rng, SelectionConfig()) for _ in range(400)]
+    assert 0.4 < picks.count(0) / len(picks) < 0.6
+    assert (
+        pick_full(data, [0, 1], SelectionConfig()) == 0
+    )  # without a generator: pool order, as `select` does
