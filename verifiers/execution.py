@@ -491,6 +491,9 @@ class ExecutionVerifier:
         log = f"{self.scratch}/tests_{tag}.log"
         junit = f"{self.scratch}/junit_{tag}.xml" if runner.junit else None
         command = runner.command(self.sandbox.workdir, files, log, junit)
+        # the log goes to the scratch folder, which nothing else may have made yet when every earlier
+        # step was answered from the cache (a resumed run): without it the command fails at once
+        self.sandbox.run(f"mkdir -p {shlex.quote(self.scratch)}", timeout=30)
         result, evidence = self._run(command, self.config.test_timeout, label)
         try:
             log_text = self.sandbox.read_file(log)

@@ -73,6 +73,20 @@ def test_patch_that_breaks_an_existing_test(sandbox):
     assert regression.details["regressions"] == {"tests/test_ops.py::test_divide": "failed"}
 
 
+def test_a_regression_judged_again_from_the_cache_is_still_confirmed(sandbox):
+    # a resumed run: base and patched outcomes come from the cache, only the flaky re-runs execute
+    cache = ResultCache()
+    first = ExecutionVerifier(sandbox, cache=cache).check_regressions(Candidate(id="r", patch=REGRESSING))
+    assert first.status == "regressions"
+    again = ExecutionVerifier(sandbox, cache=cache).check_regressions(Candidate(id="r", patch=REGRESSING))
+    assert [e.cached for e in again.evidence[:2]] == [True, True]
+    reruns = [e for e in again.evidence if "rerun" in e.label]
+    assert [e.label for e in reruns] == ["base-rerun-1", "patched-rerun-1"]
+    assert all(" passed in " in e.output for e in reruns)  # pytest ran: the log was written
+    assert again.passed is False and again.status == "regressions" and again.details["flaky"] == {}
+    assert again.details["regressions"] == {"tests/test_ops.py::test_divide": "failed"}
+
+
 def test_patch_that_does_not_compile(sandbox):
     verdicts = ExecutionVerifier(sandbox).verify(
         TASK, Candidate(id="nc", patch=NOT_COMPILING, reproduction_script=REPRO)
