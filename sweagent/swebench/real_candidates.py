@@ -15,11 +15,16 @@ not apply to a row (nothing to mutate) sends nothing for it.
 | `off-by-one`     | the fix with the first whole-number literal of an added code line increased by one        |
 | `flip-condition` | the fix with the first comparison or boolean operator of an added code line inverted      |
 |                  | (`==`/`!=`, `<`/`>=`, `>`/`<=`, `and`/`or`; `not` dropped)                                 |
-| `drop-line`      | the fix without the last added line of its first change block that adds lines              |
+| `drop-line`      | the fix without the last added line of its first change block that adds a line and has   |
+|                  | two or more lines (dropping a block's only line would just revert it)                     |
 | `mutant-twin`    | the first of flip-condition, off-by-one, partial, drop-line that applies, retold: a wrong |
 |                  | fix two systems agree on, so votes alone cannot tell it from the right one                |
-| `comment-only`   | none of the fix; a comment line added beside the first hunk's first code context line    |
+| `comment-only`   | none of the fix; a comment line added after the first hunk's first code context line     |
 | `no-fix`         | prose instead of a diff                                                                   |
+
+Then `swe-ttc bench select --dataset tests/fixtures/swebench/real.jsonl --candidates OUT_DIR/*.jsonl`
+measures selection on them. The system names reach the selection only as labels of votes (each source
+is one vote); nothing that judges or picks reads them.
 
 "Added code line" skips comments and lines inside or opening/closing a docstring. Whether a candidate
 resolves is never assumed here (a mutant may still pass the tests): `swe-ttc eval` decides, and `swe-ttc
