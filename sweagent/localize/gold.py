@@ -3,6 +3,11 @@
 Used only by the benchmark's scoring. Functions are the innermost function/method (or class, for a
 change in a class body) around each changed line of the base version; a pure insertion counts for the
 function around the line it follows.
+
+A hunk's line numbers are those of the commit the patch was written against. When the indexed file is
+another version of it (a release rebuilt from an sdist, where the patch still applies, at an offset, the
+way `git apply` places it), each hunk is placed where its context and removed lines are in the indexed
+text, nearest to its stated line, before its lines are mapped to functions.
 """
 
 from __future__ import annotations
@@ -24,17 +29,41 @@ class GoldTargets:
     outside_functions: bool = False  # some change was at module level
 
 
-def changed_base_lines(patch_file) -> list[int]:
-    """Base-version line numbers a file's hunks change (insertions map to the line before them)."""
+def hunk_offset(hunk, base_lines: list[str] | None) -> int:
+    """Lines to add to `hunk`'s stated numbers so its old side matches `base_lines` (0 when it already
+    does, when there is no text to look in, or when it matches nowhere)."""
+    if not base_lines:
+        return 0
+    old = [line.value.rstrip("\r\n") for line in hunk if line.is_context or line.is_removed]
+    if not old:
+        return 0
+    stated = hunk.source_start - 1
+    size, last = len(old), len(base_lines) - len(old)
+
+    def matches(at: int) -> bool:
+        return 0 <= at <= last and base_lines[at : at + size] == old
+
+    for distance in range(max(stated, last - stated, 0) + 1):
+        for at in (stated - distance, stated + distance):
+            if matches(at):
+                return at - stated
+    return 0
+
+
+def changed_base_lines(patch_file, base_text: str | None = None) -> list[int]:
+    """Base-version line numbers a file's hunks change (insertions map to the line before them), placed
+    in `base_text` when given (see the module docstring)."""
+    base_lines = base_text.split("\n") if base_text is not None else None
     lines: list[int] = []
     for hunk in patch_file:
+        shift = hunk_offset(hunk, base_lines)
         last_source = hunk.source_start - 1
         for line in hunk:
             if line.is_removed:
-                lines.append(line.source_line_no)
+                lines.append(line.source_line_no + shift)
                 last_source = line.source_line_no
             elif line.is_added:
-                lines.append(max(last_source, 1))
+                lines.append(max(last_source + shift, 1))
             elif line.source_line_no is not None:
                 last_source = line.source_line_no
     return lines
@@ -61,7 +90,7 @@ def gold_targets(patch: str, index: RepoIndex) -> GoldTargets:
             continue
         out.files.add(path)
         symbols = index.symbols_of(fid)
-        for line in changed_base_lines(pf):
+        for line in changed_base_lines(pf, index.source_texts.get(fid)):
             around = [s for s in symbols if s.start <= line <= s.end]
             if around:
                 inner = max(around, key=lambda s: (s.start, -s.end))

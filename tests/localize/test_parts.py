@@ -136,6 +136,20 @@ def test_gold_targets_map_hunks_to_enclosing_functions(tmp_path):
     assert gold.outside_functions  # X = 2 is at module level
 
 
+def test_gold_targets_place_hunks_where_an_other_version_has_them(tmp_path):
+    """A patch written against one version, scored on a release where the same code sits lower."""
+    base = "def alpha():\n    return 1\n\n\ndef beta():\n    return 2\n"
+    repo = make_repo(tmp_path / "r", {"pkg/mod.py": base})
+    (repo / "pkg/mod.py").write_text(base.replace("return 2", "return 20"))
+    git(repo, "add", "-A")
+    patch = git(repo, "diff", "--cached")
+    release = "import os\n\n\ndef gamma():\n    return os.sep\n\n\n" + base  # five lines more on top
+    gold = gold_targets(patch, build_index({"pkg/mod.py": release.encode()}, "k"))
+    assert gold.functions == {("pkg/mod.py", "beta")}
+    same = gold_targets(patch, build_index({"pkg/mod.py": base.encode()}, "k2"))
+    assert same.functions == {("pkg/mod.py", "beta")}
+
+
 def _sdist(path, version: str, files: dict[str, str]) -> None:
     with tarfile.open(path / f"widget-{version}.tar.gz", "w:gz") as tar:
         for name, text in files.items():
