@@ -4,15 +4,20 @@ Parsing Python (the AST side: symbols, literals, the function index) and tokenis
 all text (the lexical side) are each about half the work; a forked worker does the first while this
 process does the second, with a share of the tokenising handed over to balance the two. On a
 django-sized repository this halves the wall time of indexing on two cores.
+
+Parsed modules are kept by content for later builds in the same process (`PARSED`): the commits of one
+repository share most of their files, so the next commit's build parses only the files that changed,
+and the worker takes over more of the tokenising instead.
 """
 
 from __future__ import annotations
 
 import gc
+import hashlib
 import multiprocessing
 import re
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -38,11 +43,49 @@ def _suffixes(parts: list[str], sep: str, min_parts: int = 1) -> list[str]:
     return [sep.join(parts[i:]) for i in range(len(parts) - min_parts + 1)]
 
 
+class ParseMemo:
+    """Parsed modules by a digest of their bytes, least recently used first out, up to `max_chars` of
+    source text in all (0 keeps nothing)."""
+
+    def __init__(self, max_chars: int) -> None:
+        self.max_chars = max_chars
+        self.chars = 0
+        self.table: OrderedDict[bytes, tuple[ModuleInfo | None, int]] = OrderedDict()
+
+    @staticmethod
+    def key(data: bytes) -> bytes:
+        return hashlib.blake2b(data, digest_size=16).digest()
+
+    def get(self, key: bytes) -> tuple[ModuleInfo | None] | None:
+        """(info,) when `key` was parsed before (info None: not valid Python), else None."""
+        got = self.table.get(key)
+        if got is None:
+            return None
+        self.table.move_to_end(key)
+        return (got[0],)
+
+    def clear(self) -> None:
+        self.table.clear()
+        self.chars = 0
+
+    def put(self, key: bytes, info: ModuleInfo | None, chars: int) -> None:
+        if key in self.table or chars > self.max_chars:
+            return
+        self.table[key] = (info, chars)
+        self.chars += chars
+        while self.chars > self.max_chars:
+            _, (_, old) = self.table.popitem(last=False)
+            self.chars -= old
+
+
+PARSED = ParseMemo(max_chars=40_000_000)
+
+
 @dataclass
 class _Parsed:
     """What the AST side of indexing produces (possibly in a worker process)."""
 
-    infos: dict[int, ModuleInfo | None]
+    infos: dict[int, ModuleInfo | None]  # the modules parsed in this build (not those `known` before)
     functions: Lexical
     function_symbols: list[tuple[int, int]]  # (file, local symbol index) per functions-index document
     # the `extra` texts tokenised in the worker's own vocabulary: (tokens by id, flat ids, bounds)
@@ -51,9 +94,14 @@ class _Parsed:
 
 
 def _parse_sources(
-    items: list[tuple[int, str]], k1: float, b: float, extra: list[str] | None = None
+    items: list[tuple[int, str]],
+    k1: float,
+    b: float,
+    extra: list[str] | None = None,
+    known: dict[int, ModuleInfo | None] | None = None,
 ) -> _Parsed:
-    """Parse source modules, index every function/method's source with BM25, tokenise `extra` texts."""
+    """Parse source modules (but those `known` already), index every function/method's source with
+    BM25, tokenise `extra` texts."""
     cpu = time.process_time()
     gc.disable()
     tok = Tokenizer()
@@ -61,11 +109,15 @@ def _parse_sources(
     if extra:
         flat, bounds = tok.corpus_arrays(extra)
         extra_arrays = (tok.vocab_list(), flat, bounds)
+    known = known or {}
     infos: dict[int, ModuleInfo | None] = {}
     segments: list[str] = []
     owners: list[tuple[int, int]] = []
     for fid, text in items:
-        info = infos[fid] = parse_module(text)
+        if fid in known:
+            info = known[fid]
+        else:
+            info = infos[fid] = parse_module(text)
         if info is None:
             continue
         lines = text.split("\n")
@@ -78,15 +130,26 @@ def _parse_sources(
     return _Parsed(infos, functions, owners, extra_arrays, time.process_time() - cpu)
 
 
+_KNOWN: dict[int, ModuleInfo | None] = {}  # what a forked worker inherits instead of receiving it
+
+
+def _parse_known(items: list[tuple[int, str]], k1: float, b: float, extra: list[str]) -> _Parsed:
+    return _parse_sources(items, k1, b, extra, _KNOWN)
+
+
 def _parse_in_worker(
-    items: list[tuple[int, str]], k1: float, b: float, extra: list[str]
+    items: list[tuple[int, str]], k1: float, b: float, extra: list[str], known: dict[int, ModuleInfo | None]
 ) -> Future[_Parsed] | None:
-    """Run `_parse_sources` in a forked process so it overlaps the lexical indexing; None if unavailable."""
+    """Run `_parse_sources` in a forked process so it overlaps the lexical indexing; None if unavailable.
+
+    The modules `known` from earlier builds reach the worker through the fork, not through a pipe."""
     if "fork" not in multiprocessing.get_all_start_methods():
         return None
     try:
+        _KNOWN.clear()
+        _KNOWN.update(known)
         pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
-        future = pool.submit(_parse_sources, items, k1, b, extra)
+        future = pool.submit(_parse_known, items, k1, b, extra)
         pool.shutdown(wait=False)
         return future
     except (OSError, RuntimeError):
@@ -94,12 +157,14 @@ def _parse_in_worker(
 
 
 HANDOFF_SHARE = 0.25
+KNOWN_HANDOFF_SHARE = 0.45  # more, when all source modules were parsed by earlier builds
 
 
-def _handoff(texts: list[str], kinds: list[str], paths: list[str]) -> list[int]:
+def _handoff(texts: list[str], kinds: list[str], paths: list[str], known_share: float = 0.0) -> list[int]:
     """Files whose tokenising the worker takes over (non-Python first), about HANDOFF_SHARE of the text:
-    parsing alone is less work than tokenising and indexing everything, so this balances the two."""
-    budget = HANDOFF_SHARE * sum(len(t) for t in texts)
+    parsing alone is less work than tokenising and indexing everything, so this balances the two.
+    With a `known_share` of the source already parsed by earlier builds, the worker takes more."""
+    budget = (HANDOFF_SHARE + KNOWN_HANDOFF_SHARE * known_share) * sum(len(t) for t in texts)
     order = sorted(range(len(texts)), key=lambda i: (is_python(paths[i]), kinds[i] != OTHER, -len(texts[i])))
     chosen, total = [], 0
     for i in order:
@@ -155,6 +220,7 @@ def _build(
     kinds: list[str] = []
     texts: list[str] = []
     sources: list[tuple[int, str]] = []
+    source_keys: dict[int, bytes] = {}
     test_texts: dict[int, str] = {}
     test_names: dict[str, list[int]] = defaultdict(list)
     for path in sorted(files):
@@ -187,13 +253,21 @@ def _build(
             stats.ast_too_large.append(path)
         else:
             sources.append((fid, text))
+            if PARSED.max_chars:
+                source_keys[fid] = ParseMemo.key(data)
 
+    known: dict[int, ModuleInfo | None] = {}
+    for fid, digest in source_keys.items():
+        hit = PARSED.get(digest)
+        if hit is not None:
+            known[fid] = hit[0]
     source_bytes = sum(len(t) for _, t in sources)
+    known_bytes = sum(len(t) for fid, t in sources if fid in known)
     worker = None
     handed: list[int] = []
     if parallel_min_bytes >= 0 and source_bytes >= parallel_min_bytes:
-        handed = _handoff(texts, kinds, paths)
-        worker = _parse_in_worker(sources, k1, b, [texts[i] for i in handed])
+        handed = _handoff(texts, kinds, paths, known_bytes / max(source_bytes, 1))
+        worker = _parse_in_worker(sources, k1, b, [texts[i] for i in handed], known)
     # meanwhile this process tokenises the rest; the worker's share comes back as token arrays
     tok = Tokenizer()
     skip = set(handed)
@@ -216,7 +290,12 @@ def _build(
         for i, doc in zip(handed, tok.corpus_ids([texts[i] for i in handed]), strict=True):
             docs[i] = doc
     if parsed is None:
-        parsed = _parse_sources(sources, k1, b)
+        parsed = _parse_sources(sources, k1, b, known=known)
+    for fid, info in parsed.infos.items():
+        if fid in source_keys:
+            PARSED.put(source_keys[fid], info, len(files[paths[fid]]))
+    infos = known | parsed.infos
+    stats.parsed_files = len(parsed.infos)
     # the content and path indexes share the vocabulary: built once it is complete
     content = Lexical(docs, tok, k1, b)
     path_lex = Lexical(path_docs, tok, k1, b)
@@ -229,7 +308,7 @@ def _build(
     file_symbols: dict[int, tuple[int, int]] = {}
     literals: list[Literal] = []
     for fid, _text in sources:
-        info = parsed.infos.get(fid)
+        info = infos.get(fid)
         if info is None:
             stats.ast_skipped.append(paths[fid])
             continue

@@ -7,6 +7,8 @@ import pytest
 from sweagent.errors import UserError
 from sweagent.localize import LocalizeConfig, RepoSnapshot, localize, localize_repo
 from sweagent.localize.api import CACHE
+from sweagent.localize.build import PARSED
+from sweagent.localize.files import SOURCE, classify
 from tests.helpers.repos import commit_files, git, make_repo
 from tests.localize.shop import (
     MESSAGE_ISSUE,
@@ -112,6 +114,30 @@ def test_parsing_in_a_worker_process_gives_the_same_index(shop_repo):
     )
     assert here.to_dict()["files"] == forked.to_dict()["files"]
     assert here.to_dict()["functions"] == forked.to_dict()["functions"]
+
+
+@pytest.mark.parametrize("parallel_min_bytes", [-1, 0])
+def test_a_later_commit_parses_only_the_modules_that_changed(parallel_min_bytes):
+    """Consecutive commits share most files: the second index reuses their parsed modules and ranks
+    exactly as an index built from nothing."""
+    files = {path: text.encode() for path, text in SHOP_FILES.items()}
+    changed = next(p for p in sorted(files) if p.endswith(".py") and classify(p) == SOURCE)
+    later = dict(files, **{changed: files[changed] + b"\n\ndef added_later():\n    return 1\n"})
+    config = LocalizeConfig(parallel_min_bytes=parallel_min_bytes)
+    CACHE.clear()  # indexes are cached by content: build each one here
+    PARSED.clear()
+    first = localize(RepoSnapshot(files, identity=f"first{parallel_min_bytes}"), MESSAGE_ISSUE, config=config)
+    second = localize(
+        RepoSnapshot(later, identity=f"later{parallel_min_bytes}"), MESSAGE_ISSUE, config=config
+    )
+    assert first.stats["modules_parsed"] > 1
+    assert second.stats["modules_parsed"] == 1
+    CACHE.clear()
+    PARSED.clear()
+    fresh = localize(RepoSnapshot(later, identity=f"fresh{parallel_min_bytes}"), MESSAGE_ISSUE, config=config)
+    assert fresh.stats["modules_parsed"] == first.stats["modules_parsed"]
+    assert second.to_dict()["files"] == fresh.to_dict()["files"]
+    assert second.to_dict()["functions"] == fresh.to_dict()["functions"]
 
 
 def test_repeated_calls_reuse_the_index(shop_repo, tmp_path):
