@@ -2,7 +2,8 @@
 
 Used only by the benchmark's scoring. Functions are the innermost function/method (or class, for a
 change in a class body) around each changed line of the base version; a pure insertion counts for the
-function around the line it follows.
+function around the line it follows, and a new definition for what encloses it (a class gaining a
+method; at module level, no function).
 
 A hunk's line numbers are those of the commit the patch was written against. When the indexed file is
 another version of it (a release rebuilt from an sdist, where the patch still applies, at an offset, the
@@ -13,6 +14,7 @@ text, nearest to its stated line, before its lines are mapped to functions.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import groupby
 
 from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
@@ -50,23 +52,33 @@ def hunk_offset(hunk, base_lines: list[str] | None) -> int:
     return 0
 
 
-def changed_base_lines(patch_file, base_text: str | None = None) -> list[int]:
-    """Base-version line numbers a file's hunks change (insertions map to the line before them), placed
-    in `base_text` when given (see the module docstring)."""
+_DEFINITION = ("def ", "async def ", "class ", "@")
+
+
+def changed_base_spans(patch_file, base_text: str | None = None) -> list[tuple[int, int]]:
+    """Base-version line spans a file's hunks change, placed in `base_text` when given (see the module
+    docstring): a changed line is its own span; inserted lines map to the line before them, except a
+    new definition (`def`, `class`, a decorator), which lies between that line and the next: it changes
+    what encloses both (a class gaining a method), not the function that happens to end above it."""
     base_lines = base_text.split("\n") if base_text is not None else None
-    lines: list[int] = []
+    spans: list[tuple[int, int]] = []
     for hunk in patch_file:
         shift = hunk_offset(hunk, base_lines)
         last_source = hunk.source_start - 1
-        for line in hunk:
-            if line.is_removed:
-                lines.append(line.source_line_no + shift)
-                last_source = line.source_line_no
-            elif line.is_added:
-                lines.append(max(last_source + shift, 1))
-            elif line.source_line_no is not None:
-                last_source = line.source_line_no
-    return lines
+        for added, run in groupby(hunk, key=lambda line: line.is_added):
+            run = list(run)
+            if added:
+                first_text = next((t for t in (line.value.strip() for line in run) if t), "")
+                before = max(last_source + shift, 1)
+                span = (before, before + 1) if first_text.startswith(_DEFINITION) else (before, before)
+                spans.extend([span] * len(run))
+                continue
+            for line in run:
+                if line.is_removed:
+                    spans.append((line.source_line_no + shift,) * 2)
+                if line.source_line_no is not None:
+                    last_source = line.source_line_no
+    return spans
 
 
 def gold_targets(patch: str, index: RepoIndex) -> GoldTargets:
@@ -90,8 +102,8 @@ def gold_targets(patch: str, index: RepoIndex) -> GoldTargets:
             continue
         out.files.add(path)
         symbols = index.symbols_of(fid)
-        for line in changed_base_lines(pf, index.source_texts.get(fid)):
-            around = [s for s in symbols if s.start <= line <= s.end]
+        for first, last in changed_base_spans(pf, index.source_texts.get(fid)):
+            around = [s for s in symbols if s.start <= first and last <= s.end]
             if around:
                 inner = max(around, key=lambda s: (s.start, -s.end))
                 out.functions.add((path, inner.qualname))

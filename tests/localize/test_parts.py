@@ -150,6 +150,26 @@ def test_gold_targets_place_hunks_where_an_other_version_has_them(tmp_path):
     assert same.functions == {("pkg/mod.py", "beta")}
 
 
+def test_gold_targets_give_a_new_method_to_its_class_not_to_the_method_above(tmp_path):
+    base = (
+        "class Paginator:\n    def page(self):\n        return 1\n\n    def count(self):\n        return 2\n"
+    )
+    repo = make_repo(tmp_path / "r", {"pkg/pages.py": base})
+    new_method = "        return 1\n    def __iter__(self):\n        yield 1\n"
+    (repo / "pkg/pages.py").write_text(base.replace("        return 1\n", new_method))
+    git(repo, "add", "-A")
+    patch = git(repo, "diff", "--cached")
+    git(repo, "reset", "-q", "--hard")
+    (repo / "pkg/pages.py").write_text(
+        base.replace("        return 2\n", "        total = 2\n        return total\n")
+    )
+    git(repo, "add", "-A")
+    in_body = git(repo, "diff", "--cached")
+    index = build_index({"pkg/pages.py": base.encode()}, "k")
+    assert gold_targets(patch, index).functions == {("pkg/pages.py", "Paginator")}
+    assert gold_targets(in_body, index).functions == {("pkg/pages.py", "Paginator.count")}
+
+
 def _sdist(path, version: str, files: dict[str, str]) -> None:
     with tarfile.open(path / f"widget-{version}.tar.gz", "w:gz") as tar:
         for name, text in files.items():
