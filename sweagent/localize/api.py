@@ -107,7 +107,8 @@ def query(
         "test_files": stats.test_files,
         "other_files": stats.other_files,
         "symbols": stats.symbols,
-        "modules_parsed": stats.parsed_files,  # the others were parsed by an earlier build (same bytes)
+        "modules_parsed": stats.parsed_files,
+        "modules_reused": stats.reused_files,  # parsed by an earlier build (same bytes)
         "ast_skipped": len(stats.ast_skipped),
         "ast_too_large": len(stats.ast_too_large),
         "not_utf8": len(stats.not_utf8),

@@ -124,6 +124,7 @@ class CommitContext:
     index_seconds: float
     index_cpu_seconds: float  # both processes; wall time on a busy machine says little
     baseline_seconds: float
+    cold: bool = True  # every module parsed by this build (none known from an earlier commit's)
 
 
 def build_context(repo_dir: Path, sha: str, config: LocalizeConfig) -> CommitContext:
@@ -155,7 +156,10 @@ def build_context(repo_dir: Path, sha: str, config: LocalizeConfig) -> CommitCon
                 docs.append("\n".join(lines[sym.start - 1 : sym.end]))
     functions_bm25 = PlainBM25(keys, docs)
     cpu = index.stats.cpu_seconds + index.stats.worker_cpu_seconds
-    return CommitContext(index, files_bm25, functions_bm25, index_seconds, cpu, time.perf_counter() - started)
+    cold = index.stats.reused_files == 0
+    return CommitContext(
+        index, files_bm25, functions_bm25, index_seconds, cpu, time.perf_counter() - started, cold
+    )
 
 
 @dataclass
@@ -447,17 +451,35 @@ def run_bench(
 
 
 def _times(records: list[dict[str, Any]], built: list[CommitContext]) -> dict[str, Any]:
-    """Index and query times, ours and the baseline's, measured in the same run."""
+    """Index and query times, ours and the baseline's, measured in the same run. A cold build parsed
+    every module; a warm one reused those an earlier commit's build had parsed (same bytes)."""
     queries = [r["query_seconds"] for r in records]
     builds = [c.index_seconds for c in built]
+
+    def mean_of(values: list[float]) -> float | None:
+        return round(statistics.mean(values), 3) if values else None
+
     return {
         "index_builds": len(builds),
         "index_seconds_mean": round(statistics.mean(builds), 3),
         "index_seconds_max": round(max(builds), 3),
         "index_cpu_seconds_mean": round(statistics.mean(c.index_cpu_seconds for c in built), 3),
+        "index_cold": {
+            "builds": sum(c.cold for c in built),
+            "seconds_mean": mean_of([c.index_seconds for c in built if c.cold]),
+            "cpu_seconds_mean": mean_of([c.index_cpu_seconds for c in built if c.cold]),
+        },
+        "index_warm": {
+            "builds": sum(not c.cold for c in built),
+            "seconds_mean": mean_of([c.index_seconds for c in built if not c.cold]),
+            "cpu_seconds_mean": mean_of([c.index_cpu_seconds for c in built if not c.cold]),
+        },
         "index_seconds_per_instance": round(sum(builds) / len(records), 3),
         "query_ms_mean": round(1000 * statistics.mean(queries), 2),
         "query_cpu_ms_mean": round(1000 * statistics.mean(r["query_cpu_seconds"] for r in records), 2),
+        "query_cpu_ms_p95": round(
+            1000 * float(np.percentile([r["query_cpu_seconds"] for r in records], 95)), 2
+        ),
         "query_ms_p95": round(1000 * float(np.percentile(queries, 95)), 2),
         "query_ms_max": round(1000 * max(queries), 2),
         "bm25_index_seconds_mean": round(statistics.mean(c.baseline_seconds for c in built), 3),

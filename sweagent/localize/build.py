@@ -295,7 +295,7 @@ def _build(
         if fid in source_keys:
             PARSED.put(source_keys[fid], info, len(files[paths[fid]]))
     infos = known | parsed.infos
-    stats.parsed_files = len(parsed.infos)
+    stats.parsed_files, stats.reused_files = len(parsed.infos), len(known)
     # the content and path indexes share the vocabulary: built once it is complete
     content = Lexical(docs, tok, k1, b)
     path_lex = Lexical(path_docs, tok, k1, b)

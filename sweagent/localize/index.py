@@ -62,7 +62,8 @@ class IndexStats:
     build_seconds: float = 0.0
     cpu_seconds: float = 0.0  # this process
     worker_cpu_seconds: float = 0.0  # the parsing worker, when one ran
-    parsed_files: int = 0  # source modules parsed by this build (the others were known from earlier ones)
+    parsed_files: int = 0  # source modules parsed by this build
+    reused_files: int = 0  # source modules an earlier build had parsed (same bytes)
 
 
 @dataclass

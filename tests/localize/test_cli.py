@@ -132,6 +132,8 @@ def test_bench_localize_on_the_fixture_dataset(tmp_path, capsys):
     assert set(data["per_repo"]) == {"acme/shop", "acme/textkit"}
     assert data["time"]["index_builds"] == 2  # instances of one commit share an index
     assert data["time"]["query_ms_mean"] > 0
+    # a build is cold (parsed every module) or warm (reused an earlier build's modules), never both
+    assert data["time"]["index_cold"]["builds"] + data["time"]["index_warm"]["builds"] == 2
     # the claim the benchmark exists for: better than plain BM25 on the same instances, same run
     assert data["files"]["ours"]["all@5"] >= data["files"]["bm25"]["all@5"] + 0.10
     assert data["files"]["ours"]["all@1"] > data["files"]["bm25"]["all@1"]

@@ -132,6 +132,7 @@ def test_a_later_commit_parses_only_the_modules_that_changed(parallel_min_bytes)
     )
     assert first.stats["modules_parsed"] > 1
     assert second.stats["modules_parsed"] == 1
+    assert second.stats["modules_reused"] == first.stats["modules_parsed"] - 1
     CACHE.clear()
     PARSED.clear()
     fresh = localize(RepoSnapshot(later, identity=f"fresh{parallel_min_bytes}"), MESSAGE_ISSUE, config=config)
