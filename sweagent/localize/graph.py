@@ -53,6 +53,7 @@ class CodeGraph:
         self._packages: dict[int, list[str]] = {}
         self._bases: dict[SymKey, list[SymKey]] = {}
         self._ids: dict[int, dict[str, int]] = {}
+        self._children: dict[int, dict[str, list[str]]] = {}
 
     # modules and imports -------------------------------------------------------------------------
     def module_file(self, dotted: str) -> int | None:
@@ -233,6 +234,16 @@ class CodeGraph:
         found = nested or self.resolve(fid, call)
         return [(k, 1.0 / len(found)) for k in found]
 
+    def members(self, fid: int) -> dict[str, list[str]]:
+        """A file's qualified names by the qualified name they are defined in (a class's methods ...)."""
+        got = self._children.get(fid)
+        if got is None:
+            got = self._children[fid] = defaultdict(list)
+            for sym in self.index.symbols_of(fid, parse=False):
+                if "." in sym.qualname:
+                    got[sym.qualname.rsplit(".", 1)[0]].append(sym.qualname)
+        return got
+
     def edges(self, key: SymKey) -> list[Edge]:
         """Outgoing edges of a symbol: a function's calls; a class's methods and base classes."""
         got = self._edges.get(key)
@@ -243,9 +254,8 @@ class CodeGraph:
         sid = self.symbol_id(key)
         sym = self.index.symbols[sid] if sid >= 0 else None
         if sym is not None and sym.kind == "class":
-            for child in self.index.symbols_of(fid, parse=False):
-                if child.qualname.rsplit(".", 1)[0] == qual and child.qualname != qual:
-                    out[(fid, child.qualname)] = Edge((fid, child.qualname), 1.0, "method")
+            for child in self.members(fid).get(qual, ()):
+                out[(fid, child)] = Edge((fid, child), 1.0, "method")
             for sub in self.subclasses(key):
                 out.setdefault(sub, Edge(sub, 1.0, "subclass"))
         elif sym is not None and sym.kind == "method":

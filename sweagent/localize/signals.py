@@ -312,6 +312,8 @@ def tests_votes(index: RepoIndex, facts: IssueFacts, graph: CodeGraph) -> Signal
     """Tests named in the issue: the test files defining them, and the code they test (through the
     test module's imports; by file name when the imports say nothing)."""
     votes = SignalVotes("tests")
+    if not facts.test_names:
+        return votes
     stems: dict[str, list[int]] = defaultdict(list)
     for fid, path in enumerate(index.paths):
         if index.kinds[fid] != TEST and path.endswith(".py"):
