@@ -296,6 +296,7 @@ def _build(
             PARSED.put(source_keys[fid], info, len(files[paths[fid]]))
     infos = known | parsed.infos
     stats.parsed_files, stats.reused_files = len(parsed.infos), len(known)
+    stats.reused_share = round(known_bytes / source_bytes, 3) if source_bytes else 0.0
     # the content and path indexes share the vocabulary: built once it is complete
     content = Lexical(docs, tok, k1, b)
     path_lex = Lexical(path_docs, tok, k1, b)

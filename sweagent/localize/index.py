@@ -64,6 +64,7 @@ class IndexStats:
     worker_cpu_seconds: float = 0.0  # the parsing worker, when one ran
     parsed_files: int = 0  # source modules parsed by this build
     reused_files: int = 0  # source modules an earlier build had parsed (same bytes)
+    reused_share: float = 0.0  # their share of the source text
 
 
 @dataclass
