@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from sweagent.errors import UserError
@@ -102,6 +104,19 @@ def test_mapping_and_git_give_the_same_ranking(shop_repo):
     assert [(f.path, f.qualname) for f in from_map.functions] == [
         (f.path, f.qualname) for f in from_git.functions
     ]
+
+
+def test_a_query_leaves_the_garbage_collector_as_it_found_it(shop_repo):
+    files = {path: text.encode() for path, text in SHOP_FILES.items()}
+    assert gc.isenabled()
+    localize(RepoSnapshot(files, identity="gc"), MESSAGE_ISSUE)
+    assert gc.isenabled()  # paused while ranking only
+    gc.disable()
+    try:
+        localize(RepoSnapshot(files, identity="gc"), MESSAGE_ISSUE)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_parsing_in_a_worker_process_gives_the_same_index(shop_repo):
