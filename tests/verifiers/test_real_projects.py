@@ -13,6 +13,7 @@ import pytest
 
 from sweagent.task import Task
 from tests.helpers.cli import run_cli
+from verifiers.bench import DJANGO_REPRO  # django__django-17087's reproduction, shared with `bench verify`
 from verifiers.cache import ResultCache
 from verifiers.execution import ExecutionConfig, ExecutionVerifier
 from verifiers.types import Candidate
@@ -22,21 +23,6 @@ pytestmark = pytest.mark.docker
 DJANGO = "swe-ttc-real/django:5.0.14"
 ONE_FILE = ExecutionConfig(max_test_files=1)
 
-# django__django-17087: a nested class's method serialises without its outer class.
-DJANGO_REPRO = """\
-from django.db.migrations.writer import MigrationWriter
-
-
-class Outer:
-    class Inner:
-        @classmethod
-        def default(cls):
-            return "x"
-
-
-string, imports = MigrationWriter.serialize(Outer.Inner.default)
-print("Issue resolved" if "Outer.Inner.default" in string else "Issue reproduced")
-"""
 # Touches a model without configuring settings: crashes before it tests anything.
 DJANGO_UNCONFIGURED = """\
 from django.contrib.auth.models import User
