@@ -107,10 +107,17 @@ class ResultCache:
         with self._lock:
             return {"entries": len(self._data), "hits": self.hits, "misses": self.misses}
 
-    def entries(self) -> dict[str, Any]:
-        """A copy of every entry, by `key(state, what)`."""
+    def merge(self, other: ResultCache) -> None:
+        """Take every entry of `other` this cache lacks (e.g. one a remote worker filled)."""
+        with other._lock:
+            entries = dict(other._data)
         with self._lock:
-            return dict(self._data)
+            new = {k: v for k, v in entries.items() if k not in self._data}
+            self._data.update(new)
+            if self.path and new:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with self.path.open("a", encoding="utf-8") as handle:
+                    handle.writelines(json.dumps({"key": k, "value": v}) + "\n" for k, v in new.items())
 
     def clear(self) -> None:
         with self._lock:

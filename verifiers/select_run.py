@@ -380,9 +380,7 @@ class SelectRunner:
         path = self.run_dir / NODE_CACHE_DIR / f"{iid}.jsonl"
         if not path.is_file():
             return
-        for key, value in ResultCache(path).entries().items():
-            state, _, what = key.partition("|")
-            self.cache.put(state, what, value)
+        self.cache.merge(ResultCache(path))
         path.unlink(missing_ok=True)
 
     # -- the run ------------------------------------------------------------------------------------------

@@ -222,6 +222,18 @@ def test_cache_persists_to_disk(tmp_path):
     assert hit and value["outcomes"]["t"] == "passed"
 
 
+def test_cache_merge_takes_only_new_entries_and_persists_them(tmp_path):
+    run = ResultCache(tmp_path / "cache.jsonl")
+    run.put("s1", "a", 1)
+    node = ResultCache(tmp_path / "node.jsonl")  # what a remote worker filled for one instance
+    node.put("s1", "a", 99)
+    node.put("s2", "b", {"x": 2})
+    run.merge(node)
+    assert run.get("s1", "a") == 1 and run.get("s2", "b") == {"x": 2}
+    reloaded = ResultCache(tmp_path / "cache.jsonl")
+    assert reloaded.get("s2", "b") == {"x": 2} and reloaded.stats()["entries"] == 2
+
+
 def test_reformatting_an_unchanged_line_is_not_a_change():
     plain = "--- a/m.py\n+++ b/m.py\n@@ -1,2 +1,3 @@\n+if b == 0: return None\n return a / b\n x = 1\n"
     reformatted = (
