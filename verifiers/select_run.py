@@ -386,13 +386,8 @@ class SelectRunner:
     # -- the run ------------------------------------------------------------------------------------------
 
     def _remove_leftovers(self) -> None:
-        try:
-            from sweagent.swebench.containers import remove_dead_leftovers
-            from sweagent.swebench.images import docker_client
-
-            removed = remove_dead_leftovers(docker_client(), self.run_dir.name)
-        except Exception:  # no Docker: every instance reports it on its own
-            return
+        """Containers of a killed earlier attempt of this run, on every node the executor runs on."""
+        removed = self.executor.sweep(self.run_dir.name)
         if removed:
             self.dashboard.note(
                 f"removed {removed} container(s) left by an earlier, killed attempt of this run"

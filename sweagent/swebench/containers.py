@@ -128,11 +128,6 @@ def remove_run_containers(client: docker.DockerClient, run_id: str, role: str = 
     return len(found)
 
 
-def remove_dead_leftovers(client: docker.DockerClient, run_label: str) -> int:
-    """Remove containers of `run_label` whose creating process is gone (a killed earlier attempt)."""
-    return remove_run_leftovers(run_label, client=client)
-
-
 def remove_run_leftovers(
     run_label: str, pids: Collection[int] = (), client: docker.DockerClient | None = None
 ) -> int:
