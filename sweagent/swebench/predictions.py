@@ -11,8 +11,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from sweagent.errors import UserError
-from sweagent.io import atomic_write_json
+from sweagent.io import atomic_write_json, atomic_write_text
 
 FIELDS_HINT = "each prediction needs instance_id, model_name_or_path and model_patch"
 SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+\-]*")
@@ -130,10 +132,6 @@ def write_exit_statuses(
 ) -> None:
     """`exit_statuses.yaml` of a run (batch, select): instances by status, total cost, then `extra`
     (e.g. not_started, retried) and one line per error, written atomically."""
-    import yaml
-
-    from sweagent.io import atomic_write_text
-
     by_status: dict[str, list[str]] = {}
     for iid, status in sorted(statuses.items()):
         by_status.setdefault(status, []).append(iid)
