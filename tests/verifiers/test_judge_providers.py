@@ -55,6 +55,27 @@ def test_a_server_that_rejects_logprobs_falls_back_to_sampling():
     assert judge.stats.calls == 1 and judge.stats.failed == 0
 
 
+def test_what_a_judge_learns_about_one_server_does_not_change_another_serving_the_same_name():
+    def rejects(request):
+        if request.body.get("logprobs"):
+            return Reply.error(400, "logprobs is not supported by this model")
+        return Reply(content="no")
+
+    top = [("Yes", math.log(0.8)), ("No", math.log(0.2))]
+    with (
+        OpenAIServer(handler=rejects) as plain,
+        OpenAIServer(
+            handler=lambda request: Reply(
+                content="Yes", logprobs=[TokenLogprob("Yes", math.log(0.8), top=top)]
+            )
+        ) as full,
+    ):
+        assert judge_for(plain, "same-name", k=1).score(TASK, CANDIDATE).details["method"] == "sampling"
+        score = judge_for(full, "same-name", k=1).score(TASK, CANDIDATE)
+        assert score.details["method"] == "logprobs" and score.value == pytest.approx(0.8)
+        assert full.requests[0].body.get("logprobs") is True
+
+
 REASONING = (
     "The issue says add(2, 2) returns 5. The patch removes the extra + 1, so the sum is right again. "
     "No other behaviour changes. Answer: yes"
