@@ -3,8 +3,9 @@
 Keys read from a `swe-ttc/trajectory@1` file: instance_id, model_name, problem_statement, steps[] (index,
 stage, thought, action{tool, args}, observation, format_error, model_seconds, tool_seconds,
 framework_seconds, input_tokens, output_tokens, cost), patch, exit_status, exit_detail, stats,
-environment.search_node, environment.baseline (what the repository held at start), started_at, finished_at. The exact messages are not embedded (the steps hold
-what a reader needs; the file in the run folder holds the rest).
+environment.search_node, environment.baseline (what the repository held at start), started_at,
+finished_at. The exact messages are not embedded (the steps hold what a reader needs; the file in the
+run folder holds the rest).
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def baseline_view(environment: dict[str, Any]) -> dict[str, Any] | None:
         return None
     counts = {str(k): as_int(v) for k, v in as_dict(raw.get("counts")).items()}
     paths = {kind: [str(p) for p in as_list(raw.get(kind))] for kind in counts}
-    return {"head": str(raw.get("head") or ""), "counts": counts, "paths": paths}
+    return {"counts": counts, "paths": paths}
 
 
 def trajectory_view(
