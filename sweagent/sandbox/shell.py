@@ -163,6 +163,10 @@ class _Outcome:
     shell_died: bool = False
 
 
+CLOSE_POLL_SECONDS = 1.0
+"""How long a read waits before looking whether the session was closed from another thread."""
+
+
 class ShellSession:
     """A persistent bash behind a `Transport`, restarted transparently when it dies or times out.
 
@@ -207,6 +211,7 @@ class ShellSession:
         self._exit_trap = f"trap 'builtin printf \"\\n%s%s %d X\\n\" {h1} {h2} $?' EXIT"
         self._tail = "__swe_ttc_done\n"
         self.restarts = 0
+        self._closed = False  # set by close(): a command cut short by it must not start a new shell
         self._lock = threading.Lock()  # one command at a time: the stream has no request ids
         self._open(restore=False)
 
@@ -236,6 +241,8 @@ class ShellSession:
 
     def restart(self) -> None:
         """Kill the current shell (and its process group) and start a new one in the same cwd/env."""
+        if self._closed:  # closed from another thread (Ctrl-C clean-up) while a command ran
+            raise SandboxError("the sandbox was closed while a command ran")
         if self._transport is not None:
             try:
                 self._transport.kill()
@@ -247,6 +254,7 @@ class ShellSession:
 
     def close(self, kill: bool = True) -> None:
         """Stop the shell (`kill=False` only drops the stream, when its host goes away anyway)."""
+        self._closed = True
         if self._transport is not None:
             transport, self._transport = self._transport, None
             try:
@@ -332,8 +340,11 @@ class ShellSession:
             if remaining <= 0:
                 collector.add(pending)
                 return _Outcome(collector, None, timed_out=True)
+            if self._closed:  # closed from another thread: its socket may not wake a blocked read
+                collector.add(pending)
+                return _Outcome(collector, None, shell_died=True)
             try:
-                chunk = transport.recv(remaining)
+                chunk = transport.recv(min(remaining, CLOSE_POLL_SECONDS))
             except TimeoutError:
                 continue
             except OSError:
