@@ -30,7 +30,7 @@ from sweagent.localize.lexical import Lexical
 from sweagent.localize.priors import file_categories
 from sweagent.localize.snapshot import DEFAULT_MAX_BYTES, indexable
 from sweagent.localize.symbols import BASE_PREFIX, ModuleInfo, parse_module
-from sweagent.localize.tokens import Tokenizer
+from sweagent.localize.tokens import TokenCounts, Tokenizer
 
 _TEST_DEF_RE = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+(test\w*)|^[ \t]*class[ \t]+(\w+)", re.M)
 
@@ -88,8 +88,8 @@ class _Parsed:
     infos: dict[int, ModuleInfo | None]  # the modules parsed in this build (not those `known` before)
     functions: Lexical
     function_symbols: list[tuple[int, int]]  # (file, local symbol index) per functions-index document
-    # the `extra` texts tokenised in the worker's own vocabulary: (tokens by id, flat ids, bounds)
-    extra: tuple[list[str], np.ndarray, np.ndarray] | None = None
+    # the `extra` texts tokenised in the worker's own vocabulary: (tokens by id, their counts)
+    extra: tuple[list[str], TokenCounts] | None = None
     cpu_seconds: float = 0.0
 
 
@@ -107,8 +107,8 @@ def _parse_sources(
     tok = Tokenizer()
     extra_arrays = None
     if extra:
-        flat, bounds = tok.corpus_arrays(extra)
-        extra_arrays = (tok.vocab_list(), flat, bounds)
+        counted = tok.corpus_counts(extra)
+        extra_arrays = (tok.vocab_list(), counted)
     known = known or {}
     infos: dict[int, ModuleInfo | None] = {}
     segments: list[str] = []
@@ -125,7 +125,7 @@ def _parse_sources(
             if sym.kind != "class":
                 owners.append((fid, i))
                 segments.append(sym.qualname + "\n" + "\n".join(lines[sym.start - 1 : sym.end]))
-    functions = Lexical(tok.corpus_ids(segments), tok, k1, b)
+    functions = Lexical(tok.corpus_counts(segments), tok, k1, b)
     tok.freeze()
     return _Parsed(infos, functions, owners, extra_arrays, time.process_time() - cpu)
 
@@ -272,10 +272,8 @@ def _build(
     tok = Tokenizer()
     skip = set(handed)
     kept = [i for i in range(len(texts)) if i not in skip]
-    docs: list[list[int]] = [[] for _ in texts]
-    for i, doc in zip(kept, tok.corpus_ids([texts[i] for i in kept]), strict=True):
-        docs[i] = doc
-    path_docs = tok.corpus_ids([p.replace("/", " ") for p in paths])
+    kept_counts = tok.corpus_counts([texts[i] for i in kept]).placed(np.asarray(kept, np.int64), len(texts))
+    path_counts = tok.corpus_counts([p.replace("/", " ") for p in paths])
     parsed = None
     if worker is not None:
         try:
@@ -284,11 +282,12 @@ def _build(
         except Exception:  # a broken worker only costs time: do its work here instead
             parsed = None
     if parsed is not None and parsed.extra is not None:
-        for i, doc in zip(handed, tok.adopt(*parsed.extra), strict=True):
-            docs[i] = doc
-    elif handed:
-        for i, doc in zip(handed, tok.corpus_ids([texts[i] for i in handed]), strict=True):
-            docs[i] = doc
+        handed_counts = tok.adopt(*parsed.extra)
+    else:
+        handed_counts = tok.corpus_counts([texts[i] for i in handed])
+    content_counts = TokenCounts.merged(
+        [kept_counts, handed_counts.placed(np.asarray(handed, np.int64), len(texts))]
+    )
     if parsed is None:
         parsed = _parse_sources(sources, k1, b, known=known)
     for fid, info in parsed.infos.items():
@@ -298,10 +297,10 @@ def _build(
     stats.parsed_files, stats.reused_files = len(parsed.infos), len(known)
     stats.reused_share = round(known_bytes / source_bytes, 3) if source_bytes else 0.0
     # the content and path indexes share the vocabulary: built once it is complete
-    content = Lexical(docs, tok, k1, b)
-    path_lex = Lexical(path_docs, tok, k1, b)
+    content = Lexical(content_counts, tok, k1, b)
+    path_lex = Lexical(path_counts, tok, k1, b)
     tok.freeze()
-    del texts, docs, path_docs
+    del texts, content_counts, path_counts
 
     symbols: list[Symbol] = []
     calls: list[tuple[str, ...]] = []

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sweagent.localize.index import RepoIndex
 
-FORMAT_VERSION = 2  # bump when RepoIndex changes shape: older pickles are rebuilt
+FORMAT_VERSION = 3  # bump when RepoIndex changes shape: older pickles are rebuilt
 
 
 def default_cache_dir() -> Path:

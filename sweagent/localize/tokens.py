@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
+from itertools import accumulate, chain
 
 import numpy as np
 
@@ -56,12 +58,60 @@ def split_identifier(ident: str) -> tuple[str, ...]:
     return got
 
 
+def word_tokens(word: str) -> tuple[str, ...]:
+    """What one regex word adds to a document: `a.b_c` -> a dotted name whole (when it has two parts or
+    more), then every identifier's tokens in turn, repeats kept (`x.x` counts `x` twice)."""
+    if "." not in word:
+        return split_identifier(word)
+    idents = [w for w in word.split(".") if w]
+    out = [".".join(idents).lower()] if len(idents) > 1 else []
+    for ident in idents:
+        out.extend(split_identifier(ident))
+    return tuple(out)
+
+
+@dataclass
+class TokenCounts:
+    """The tokens of many documents as flat arrays: document `docs[i]` holds token `tokens[i]`
+    `counts[i]` times, and a (document, token) pair may have several entries (one per word that yields
+    the token); `lengths` are the documents' token totals. What BM25 needs, without per-document lists."""
+
+    docs: np.ndarray  # int64, non-decreasing
+    tokens: np.ndarray  # int32 token ids
+    counts: np.ndarray  # int64
+    lengths: np.ndarray  # int64, one per document
+
+    @classmethod
+    def empty(cls, n_docs: int = 0) -> TokenCounts:
+        none = np.zeros(0, dtype=np.int64)
+        return cls(none, np.zeros(0, dtype=np.int32), none, np.zeros(n_docs, dtype=np.int64))
+
+    @property
+    def n_docs(self) -> int:
+        return len(self.lengths)
+
+    def placed(self, positions: np.ndarray, n_docs: int) -> TokenCounts:
+        """These documents as documents `positions` of a corpus of `n_docs`."""
+        lengths = np.zeros(n_docs, dtype=np.int64)
+        lengths[positions] = self.lengths
+        return TokenCounts(positions[self.docs], self.tokens, self.counts, lengths)
+
+    @staticmethod
+    def merged(parts: list[TokenCounts]) -> TokenCounts:
+        """Parts covering disjoint documents of one corpus (all placed with the same `n_docs`)."""
+        return TokenCounts(
+            np.concatenate([p.docs for p in parts]),
+            np.concatenate([p.tokens for p in parts]),
+            np.concatenate([p.counts for p in parts]),
+            np.sum([p.lengths for p in parts], axis=0),
+        )
+
+
 class Tokenizer:
-    """Turns text into tokens (and token ids, with a growing vocabulary) with a per-identifier memo."""
+    """Turns text into tokens (and token ids, with a growing vocabulary) with a per-word memo."""
 
     def __init__(self) -> None:
         self.vocab: dict[str, int] = {}
-        self._memo_ids: dict[str, tuple[int, ...]] = {}
         # word -> row of a CSR table (ptr, tokens) of its token ids, for vectorised expansion
         self._word_ids: dict[str, int] = {}
         self._word_ptr: list[int] = [0]
@@ -98,48 +148,65 @@ class Tokenizer:
         return counts
 
     def corpus_ids(self, texts: list[str]) -> list[list[int]]:
-        """Token ids of many documents at once (order within a document is irrelevant to BM25)."""
-        tokens, bounds = self.corpus_arrays(texts)
-        return _split(tokens, bounds)
+        """Token ids of each document, repeats included (order within a document is arbitrary)."""
+        got = self.corpus_counts(texts)
+        tokens = np.repeat(got.tokens, got.counts)
+        bounds = np.concatenate(([0], np.cumsum(got.lengths)))
+        return [tokens[bounds[i] : bounds[i + 1]].tolist() for i in range(got.n_docs)]
 
-    def corpus_arrays(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """All documents' token ids as one flat array plus document boundaries (len(texts) + 1).
+    def corpus_counts(self, texts: list[str]) -> TokenCounts:
+        """The token counts of many documents at once (what `word_tokens` yields for every word).
 
-        Vectorised: per text one regex pass and a C-level `Counter`; then one dict lookup per distinct
-        (document, word) pair, and the expansion of words into repeated token ids done by numpy.
+        Vectorised: per text one regex pass and a C-level `Counter`; words new to this tokenizer are
+        split (memoised process-wide) and given ids in bulk; then one dict lookup per distinct
+        (document, word) pair, and the expansion of words into their token ids done by numpy.
         """
         if not texts:
-            return np.zeros(0, dtype=np.int32), np.zeros(1, dtype=np.int64)
+            return TokenCounts.empty()
         word_ids = self._word_ids
-        lengths = np.empty(len(texts), dtype=np.int64)
+        distinct = np.empty(len(texts), dtype=np.int64)
         words: list[str] = []
         counts: list[int] = []
         findall = WORD_RE.findall
         for i, text in enumerate(texts):
             counter = Counter(findall(text))
-            lengths[i] = len(counter)
+            distinct[i] = len(counter)
             words.extend(counter)
             counts.extend(counter.values())
-        for word in set(words).difference(word_ids):
-            self._add_word(word)
-        pairs = np.fromiter(map(word_ids.__getitem__, words), dtype=np.int64, count=len(words))
+        self._learn(list(set(words).difference(word_ids)))
+        rows = np.fromiter(map(word_ids.__getitem__, words), dtype=np.int64, count=len(words))
         times = np.asarray(counts, dtype=np.int64)
         ptr = np.asarray(self._word_ptr, dtype=np.int64)
         flat = np.asarray(self._word_tokens, dtype=np.int32)
-        starts, ends = ptr[pairs], ptr[pairs + 1]
-        per_pair = ends - starts
-        total = int(per_pair.sum())
-        # gather flat[starts[i] : ends[i]] for every pair i, each token repeated by the pair's count
-        offsets = np.repeat(starts - (np.cumsum(per_pair) - per_pair), per_pair) + np.arange(total)
-        tokens = np.repeat(flat[offsets], np.repeat(times, per_pair))
-        pair_bounds = np.concatenate(([0], np.cumsum(per_pair * times)))
-        return tokens, pair_bounds[np.concatenate(([0], np.cumsum(lengths)))]
+        starts = ptr[rows]
+        per_word = ptr[rows + 1] - starts
+        total = int(per_word.sum())
+        # gather flat[starts[i] : starts[i] + per_word[i]] for every (document, word) pair i
+        offsets = np.repeat(starts - (np.cumsum(per_word) - per_word), per_word) + np.arange(total)
+        word_docs = np.repeat(np.arange(len(texts), dtype=np.int64), distinct)
+        lengths = np.bincount(word_docs, weights=per_word * times, minlength=len(texts)).astype(np.int64)
+        return TokenCounts(np.repeat(word_docs, per_word), flat[offsets], np.repeat(times, per_word), lengths)
 
-    def adopt(self, vocab: list[str], tokens: np.ndarray, bounds: np.ndarray) -> list[list[int]]:
+    def _learn(self, words: list[str]) -> None:
+        """Give `words` rows of token ids, new tokens the next ids (in bulk: a large repository has
+        a hundred thousand distinct words)."""
+        split = [word_tokens(w) for w in words]
+        flat = list(chain.from_iterable(split))
+        vocab = self.vocab
+        fresh = [t for t in dict.fromkeys(flat) if t not in vocab]
+        vocab.update(zip(fresh, range(len(vocab), len(vocab) + len(fresh)), strict=True))
+        first = len(self._word_ptr) - 1
+        self._word_ids.update(zip(words, range(first, first + len(words)), strict=True))
+        end = self._word_ptr[-1]
+        self._word_ptr.extend(end + n for n in accumulate(map(len, split)))
+        self._word_tokens.extend(map(vocab.__getitem__, flat))
+
+    def adopt(self, vocab: list[str], counts: TokenCounts) -> TokenCounts:
         """Documents tokenised by another Tokenizer (in a worker process), mapped into this vocabulary."""
         mine = self.vocab
         remap = np.fromiter((mine.setdefault(t, len(mine)) for t in vocab), dtype=np.int32, count=len(vocab))
-        return _split(remap[tokens] if len(tokens) else tokens, bounds)
+        tokens = remap[counts.tokens] if len(counts.tokens) else counts.tokens
+        return TokenCounts(counts.docs, tokens, counts.counts, counts.lengths)
 
     def vocab_list(self) -> list[str]:
         """Tokens by id."""
@@ -148,36 +215,9 @@ class Tokenizer:
             out[i] = tok
         return out
 
-    def _add_word(self, word: str) -> None:
-        self._word_ids[word] = len(self._word_ptr) - 1
-        out = self._word_tokens
-        if "." in word:
-            idents = [w for w in word.split(".") if w]
-            if len(idents) > 1:
-                vocab = self.vocab
-                out.append(vocab.setdefault(".".join(idents).lower(), len(vocab)))
-            for ident in idents:
-                out.extend(self._ident_ids(ident))
-        else:
-            out.extend(self._ident_ids(word))
-        self._word_ptr.append(len(out))
-
-    def _ident_ids(self, ident: str) -> tuple[int, ...]:
-        got = self._memo_ids.get(ident)
-        if got is None:
-            vocab = self.vocab
-            got = self._memo_ids[ident] = tuple(
-                vocab.setdefault(t, len(vocab)) for t in split_identifier(ident)
-            )
-        return got
-
     def freeze(self) -> None:
         """Drop the tables only indexing needs; the vocabulary (all a query needs) stays."""
-        self._word_ids, self._word_ptr, self._word_tokens, self._memo_ids = {}, [0], [], {}
-
-    def doc_ids(self, text: str) -> list[int]:
-        """Token ids of one document."""
-        return self.corpus_ids([text])[0]
+        self._word_ids, self._word_ptr, self._word_tokens = {}, [0], []
 
     def query_ids(self, tokens: list[str]) -> list[int]:
         """Distinct ids of the query tokens the vocabulary knows (unknown tokens cannot score)."""
@@ -188,7 +228,3 @@ class Tokenizer:
             if tid is not None:
                 seen[tid] = None
         return list(seen)
-
-
-def _split(tokens: np.ndarray, bounds: np.ndarray) -> list[list[int]]:
-    return [tokens[bounds[i] : bounds[i + 1]].tolist() for i in range(len(bounds) - 1)]
