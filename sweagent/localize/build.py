@@ -222,7 +222,6 @@ def _build(
     sources: list[tuple[int, str]] = []
     source_keys: dict[int, bytes] = {}
     test_texts: dict[int, str] = {}
-    test_names: dict[str, list[int]] = defaultdict(list)
     for path in sorted(files):
         data = files[path]
         if b"\0" in data[:8192]:
@@ -245,8 +244,6 @@ def _build(
         stats.python_files += 1
         if kind == TEST:
             test_texts[fid] = text
-            for fn, cls in _TEST_DEF_RE.findall(text):
-                test_names[fn or cls].append(fid)
         elif not utf8:
             stats.ast_skipped.append(path)
         elif len(data) > max_ast_bytes:
@@ -268,7 +265,12 @@ def _build(
     if parallel_min_bytes >= 0 and source_bytes >= parallel_min_bytes:
         handed = _handoff(texts, kinds, paths, known_bytes / max(source_bytes, 1))
         worker = _parse_in_worker(sources, k1, b, [texts[i] for i in handed], known)
-    # meanwhile this process tokenises the rest; the worker's share comes back as token arrays
+    # meanwhile this process finds the tests' names and tokenises the rest; the worker's share comes
+    # back as token counts
+    test_names: dict[str, list[int]] = defaultdict(list)
+    for fid, text in test_texts.items():
+        for fn, cls in _TEST_DEF_RE.findall(text):
+            test_names[fn or cls].append(fid)
     tok = Tokenizer()
     skip = set(handed)
     kept = [i for i in range(len(texts)) if i not in skip]
