@@ -47,11 +47,11 @@ def split_identifier(ident: str) -> tuple[str, ...]:
     whole = ident.lower()
     out = [whole] if len(whole) >= MIN_LEN and whole not in STOP_WORDS else []
     if "_" in ident.strip("_") or not (ident.islower() or ident.isupper()):
-        for chunk in ident.split("_"):
-            for part in _PART_RE.findall(chunk):
-                part = part.lower()
-                if len(part) >= MIN_LEN and part not in STOP_WORDS and part not in out:
-                    out.append(part)
+        # no part spans a "_" (nor looks past one), so one pass finds every snake_case chunk's parts
+        for part in _PART_RE.findall(ident):
+            part = part.lower()
+            if len(part) >= MIN_LEN and part not in STOP_WORDS and part not in out:
+                out.append(part)
     if len(_SPLIT_MEMO) >= _SPLIT_MEMO_LIMIT:
         _SPLIT_MEMO.clear()
     got = _SPLIT_MEMO[ident] = tuple(out)

@@ -3,6 +3,7 @@ on a real corpus: this project's own code and docs (a few hundred files)."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -12,7 +13,15 @@ import pytest
 from bm25s.tokenization import Tokenized
 
 from sweagent.localize.lexical import Lexical, bm25_matrix
-from sweagent.localize.tokens import WORD_RE, TokenCounts, Tokenizer, word_tokens
+from sweagent.localize.tokens import (
+    MIN_LEN,
+    STOP_WORDS,
+    WORD_RE,
+    TokenCounts,
+    Tokenizer,
+    split_identifier,
+    word_tokens,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,6 +51,24 @@ def test_word_tokens_keep_dotted_names_whole_and_repeats():
     assert word_tokens("self.getHTTP") == ("self.gethttp", "gethttp", "get", "http")
     assert word_tokens("path.path") == ("path.path", "path", "path")
     assert word_tokens("x.") == () and word_tokens("the") == ()
+
+
+def split_chunk_by_chunk(ident: str) -> tuple[str, ...]:
+    """`split_identifier` as first written: each snake_case chunk split on its own."""
+    out = [ident.lower()] if len(ident) >= MIN_LEN and ident.lower() not in STOP_WORDS else []
+    if "_" in ident.strip("_") or not (ident.islower() or ident.isupper()):
+        for chunk in ident.split("_"):
+            for part in re.findall(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+", chunk):
+                if len(part) >= MIN_LEN and part.lower() not in STOP_WORDS and part.lower() not in out:
+                    out.append(part.lower())
+    return tuple(out)
+
+
+def test_identifiers_split_in_one_pass_as_chunk_by_chunk(texts):
+    idents = {i for text in texts for word in WORD_RE.findall(text) for i in word.split(".") if i}
+    idents |= {"HTTPResponse_code", "_private__Name", "ABC_Def", "x2_Y3z", "__dunder__", "CONSTANT_VALUE"}
+    assert len(idents) > 5000
+    assert {i: split_identifier(i) for i in idents} == {i: split_chunk_by_chunk(i) for i in idents}
 
 
 def test_corpus_counts_equal_word_by_word_tokenising(texts):
