@@ -191,15 +191,13 @@ class Tokenizer:
         """Give `words` rows of token ids, new tokens the next ids (in bulk: a large repository has
         a hundred thousand distinct words)."""
         split = [word_tokens(w) for w in words]
-        flat = list(chain.from_iterable(split))
         vocab = self.vocab
-        fresh = [t for t in dict.fromkeys(flat) if t not in vocab]
-        vocab.update(zip(fresh, range(len(vocab), len(vocab) + len(fresh)), strict=True))
+        setdefault = vocab.setdefault
+        self._word_tokens.extend([setdefault(t, len(vocab)) for t in chain.from_iterable(split)])
         first = len(self._word_ptr) - 1
         self._word_ids.update(zip(words, range(first, first + len(words)), strict=True))
         end = self._word_ptr[-1]
         self._word_ptr.extend(end + n for n in accumulate(map(len, split)))
-        self._word_tokens.extend(map(vocab.__getitem__, flat))
 
     def adopt(self, vocab: list[str], counts: TokenCounts) -> TokenCounts:
         """Documents tokenised by another Tokenizer (in a worker process), mapped into this vocabulary."""
