@@ -1,8 +1,9 @@
 """The files of a repository at one commit, read from git without a checkout, or given as a mapping.
 
-Reading from git uses one `git ls-tree -r -l -z` and one `git cat-file --batch` for every blob we keep,
-which on a django-sized repository is a few hundred milliseconds. Files that cannot help ranking
-(binary formats, translations, huge files) are skipped before their contents are read.
+Reading from git uses one `git ls-tree -r -l -z` and `git cat-file --batch` for every blob we keep (two
+of them sharing a large tree's blobs), which on a django-sized repository is a few hundred milliseconds.
+Files that cannot help ranking (binary formats, translations, huge files) are skipped before their
+contents are read.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import hashlib
 import os
 import subprocess
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from sweagent.errors import UserError
@@ -150,6 +153,10 @@ def _list_tree(path: Path, sha: str, repo: object) -> list[tuple[str, bytes, int
     return out
 
 
+# Reading a large tree's blobs is split between two `git cat-file` processes (two cores: half the time).
+PARALLEL_READ_MIN_BYTES = 2_000_000
+
+
 def read_git_files(repo: str | os.PathLike[str], sha: str, max_bytes: int = DEFAULT_MAX_BYTES) -> GitFiles:
     """Contents of every indexable blob of `sha`, without touching a working tree.
 
@@ -158,20 +165,46 @@ def read_git_files(repo: str | os.PathLike[str], sha: str, max_bytes: int = DEFA
     """
     path = Path(repo).expanduser()
     files = GitFiles()
-    wanted: list[tuple[str, bytes]] = []
+    wanted: list[tuple[str, bytes, int]] = []
     for rel, obj, size in _list_tree(path, sha, repo):
         if not indexable(rel, None if size is None or size < 0 else size, max_bytes):
             continue
         if size == -1:
             files.unreadable.append(rel)
         else:
-            wanted.append((rel, obj))
+            wanted.append((rel, obj, size or 0))
     if not wanted:
         return files
-    batch = _git(path, "cat-file", "--batch", input=b"".join(obj + b"\n" for _, obj in wanted))
-    out = batch.stdout
+    parts = _halves(wanted) if sum(size for *_, size in wanted) >= PARALLEL_READ_MIN_BYTES else [wanted]
+    with ThreadPoolExecutor(len(parts)) as pool:
+        batches = list(pool.map(partial(_cat_blobs, path), parts))
+    for part, batch in zip(parts, batches, strict=True):
+        _take_blobs(batch.stdout, part, files, max_bytes)
+    failed = [batch for batch in batches if batch.returncode != 0]
+    if failed and not files:
+        raise UserError(f"cannot read blobs of {sha} in {repo}: {failed[0].stderr.decode().strip()[:200]}")
+    return files
+
+
+def _halves(wanted: list[tuple[str, bytes, int]]) -> list[list[tuple[str, bytes, int]]]:
+    """`wanted` in two runs of about the same size (in bytes; in blobs when sizes are unknown)."""
+    weights = [size or 1 for *_, size in wanted]
+    half, total = sum(weights) / 2, 0
+    for i, weight in enumerate(weights):
+        total += weight
+        if total >= half:
+            return [wanted[: i + 1], wanted[i + 1 :]] if i + 1 < len(wanted) else [wanted]
+    return [wanted]
+
+
+def _cat_blobs(path: Path, wanted: list[tuple[str, bytes, int]]) -> subprocess.CompletedProcess[bytes]:
+    return _git(path, "cat-file", "--batch", input=b"".join(obj + b"\n" for _, obj, _ in wanted))
+
+
+def _take_blobs(out: bytes, wanted: list[tuple[str, bytes, int]], files: GitFiles, max_bytes: int) -> None:
+    """Put the blobs of one `git cat-file --batch` output into `files` (the unreadable into `.unreadable`)."""
     pos = 0
-    for rel, _obj in wanted:
+    for rel, _obj, _size in wanted:
         nl = out.find(b"\n", pos)
         header = out[pos:nl].split() if nl >= 0 else []
         if len(header) != 3 or not header[2].isdigit():
@@ -188,9 +221,6 @@ def read_git_files(repo: str | os.PathLike[str], sha: str, max_bytes: int = DEFA
         if size <= max_bytes:
             files[rel] = out[start : start + size]
         pos = start + size + 1
-    if batch.returncode != 0 and not files:
-        raise UserError(f"cannot read blobs of {sha} in {repo}: {batch.stderr.decode().strip()[:200]}")
-    return files
 
 
 def read_directory(root: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, bytes]:

@@ -7,7 +7,7 @@ import json
 import shutil
 import subprocess
 
-from sweagent.localize import LocalizeConfig, localize_repo
+from sweagent.localize import LocalizeConfig, localize_repo, snapshot
 from sweagent.localize.cochange import HistoryReader, count_pairs
 from sweagent.localize.snapshot import read_git_files
 from tests.helpers.repos import commit_files, git, make_repo
@@ -114,6 +114,17 @@ def test_a_missing_blob_is_skipped_and_counted(tmp_path):
     assert result.files[0].path == "pkg/schema.py"
     assert result.stats["unreadable_blobs"] == 1
     assert any("could not be read from git" in w and "pkg/serializer.py" in w for w in result.warnings)
+
+
+def test_two_readers_read_what_one_reads(tmp_path, monkeypatch):
+    files = {**BASE_FILES, **{f"pkg/mod{i}.py": f"def f{i}():\n    return {i}\n" * (i + 1) for i in range(9)}}
+    repo = make_repo(tmp_path / "split", files)
+    _drop_object(repo, "pkg/mod4.py")
+    one = read_git_files(repo, "HEAD")
+    monkeypatch.setattr(snapshot, "PARALLEL_READ_MIN_BYTES", 0)
+    two = read_git_files(repo, "HEAD")
+    assert two == one and set(one) == set(files) - {"pkg/mod4.py"}
+    assert two.unreadable == one.unreadable == ["pkg/mod4.py"]
 
 
 def test_partial_clone_without_its_remote(tmp_path):
