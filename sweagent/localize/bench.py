@@ -127,6 +127,22 @@ class CommitContext:
     cold: bool = True  # most of the source parsed by this build, not known from an earlier commit's
 
 
+@dataclass(frozen=True)
+class BuildTimes:
+    """What the summary keeps of a CommitContext once its instances are scored: its figures alone. The
+    index is let go, as a user's process lets it go (or keeps a few, `memory_cache`): a run that kept every
+    commit's index would make each later build's closing garbage collection walk all of them."""
+
+    index_seconds: float
+    index_cpu_seconds: float
+    baseline_seconds: float
+    cold: bool
+
+    @classmethod
+    def of(cls, ctx: CommitContext) -> BuildTimes:
+        return cls(ctx.index_seconds, ctx.index_cpu_seconds, ctx.baseline_seconds, ctx.cold)
+
+
 def build_context(repo_dir: Path, sha: str, config: LocalizeConfig) -> CommitContext:
     started = time.perf_counter()
     reader = HistoryReader(repo_dir, sha, config.cochange_commits) if config.cochange_commits > 0 else None
@@ -343,13 +359,14 @@ def run_bench(
 
         get_reranker(config.rerank_model)  # load the model before anything is timed
     records: list[dict[str, Any]] = []
-    builds: dict[str, list[CommitContext]] = defaultdict(list)
+    builds: dict[str, list[BuildTimes]] = defaultdict(list)
     ctx_key, ctx = None, None
     for done, (task, repo_dir, sha) in enumerate(plan, 1):
         if ctx_key != (repo_dir, sha):
+            ctx = None  # the previous commit's index goes before the next one is built
             ctx = build_context(repo_dir, sha, config)
             ctx_key = (repo_dir, sha)
-            builds[task.repo].append(ctx)
+            builds[task.repo].append(BuildTimes.of(ctx))
         pred = predict(task.public(), ctx, config)
         gold: GoldTargets = gold_targets(task.patch, ctx.index)  # scoring only, after predicting
         file_hits = hits(pred.files, gold.files)
@@ -450,7 +467,7 @@ def run_bench(
     return summary
 
 
-def _times(records: list[dict[str, Any]], built: list[CommitContext]) -> dict[str, Any]:
+def _times(records: list[dict[str, Any]], built: list[BuildTimes]) -> dict[str, Any]:
     """Index and query times, ours and the baseline's, measured in the same run. A cold build parsed
     most of the source itself; a warm one reused more than half of it (by bytes) from an earlier
     commit's build in the same process."""
