@@ -2,7 +2,7 @@
 
 Parsing Python (the AST side: symbols, literals, the function index) and tokenising plus BM25-indexing
 all text (the lexical side) are each about half the work; a forked worker does the first while this
-process does the second, with a share of the tokenising handed over to balance the two. On a
+process does the second, with a share of the tokenising handed over when that balances the two. On a
 django-sized repository this halves the wall time of indexing on two cores.
 
 Parsed modules are kept by content for later builds in the same process (`PARSED`): the commits of one
@@ -156,17 +156,17 @@ def _parse_in_worker(
         return None
 
 
-# Measured on django (24 MB of text, 5.5 MB of source parsed): the worker's parsing and function index
-# take about 1.9 s of CPU, tokenising everything about 1.4 s, and this process has 0.5 s more of its own
-# (test names, paths, the BM25 matrices, assembling the index); 12% of the text evens the two out.
-HANDOFF_SHARE = 0.12
+# Measured on django (24 MB of text, 5.5 MB of source to parse): the worker's parsing and function index
+# take about as long as this process's tokenising of everything plus its own share (test names, paths),
+# so a cold build hands nothing over; a build whose modules were parsed before hands over up to 35%.
+HANDOFF_SHARE = 0.0
 KNOWN_HANDOFF_SHARE = 0.35  # more, when all source modules were parsed by earlier builds
 
 
 def _handoff(texts: list[str], kinds: list[str], paths: list[str], known_share: float = 0.0) -> list[int]:
-    """Files whose tokenising the worker takes over (non-Python first), about HANDOFF_SHARE of the text:
-    parsing alone is a little less work than tokenising and indexing everything, so this balances the two.
-    With a `known_share` of the source already parsed by earlier builds, the worker takes more."""
+    """Files whose tokenising the worker takes over (non-Python first), about HANDOFF_SHARE of the text,
+    to balance the two processes; with a `known_share` of the source already parsed by earlier builds
+    (less parsing for the worker), it takes more."""
     budget = (HANDOFF_SHARE + KNOWN_HANDOFF_SHARE * known_share) * sum(len(t) for t in texts)
     order = sorted(range(len(texts)), key=lambda i: (is_python(paths[i]), kinds[i] != OTHER, -len(texts[i])))
     chosen, total = [], 0
