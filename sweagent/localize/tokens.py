@@ -147,13 +147,6 @@ class Tokenizer:
                 counts[tok] += n
         return counts
 
-    def corpus_ids(self, texts: list[str]) -> list[list[int]]:
-        """Token ids of each document, repeats included (order within a document is arbitrary)."""
-        got = self.corpus_counts(texts)
-        tokens = np.repeat(got.tokens, got.counts)
-        bounds = np.concatenate(([0], np.cumsum(got.lengths)))
-        return [tokens[bounds[i] : bounds[i + 1]].tolist() for i in range(got.n_docs)]
-
     def corpus_counts(self, texts: list[str]) -> TokenCounts:
         """The token counts of many documents at once (what `word_tokens` yields for every word).
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+from collections import Counter
 
 import pytest
 
@@ -41,10 +42,13 @@ def test_tokens_split_code_names_and_keep_them_whole():
         "create",
         "answer",
     ]
-    docs = tok.corpus_ids(["QuerySet QuerySet", "", "bulk_create"])
-    vocab = {i: t for t, i in tok.vocab.items()}
-    assert sorted(vocab[i] for i in docs[0]) == ["query", "query", "queryset", "queryset", "set", "set"]
-    assert docs[1] == [] and sorted(vocab[i] for i in docs[2]) == ["bulk", "bulk_create", "create"]
+    counted = tok.corpus_counts(["QuerySet QuerySet", "", "bulk_create"])
+    words = tok.vocab_list()
+    docs: list[Counter[str]] = [Counter(), Counter(), Counter()]
+    for doc, token, n in zip(counted.docs, counted.tokens, counted.counts, strict=True):
+        docs[doc][words[token]] += int(n)
+    assert docs == [{"query": 2, "queryset": 2, "set": 2}, {}, {"bulk": 1, "bulk_create": 1, "create": 1}]
+    assert counted.lengths.tolist() == [6, 0, 3]
 
 
 def test_symbols_spans_qualnames_and_messages():
