@@ -7,7 +7,8 @@ would in a real run (the index cache); index time is reported per build, query t
 
 Instances are split in two halves by a hash of their id (`split_of`): weights are tuned on the `tune`
 half only and the `held_out` half is reported alongside, so a reader can see whether the tuning carried
-over. Misses (file all@5) are put into causes (`miss_cause`). Co-change needs history: the summary says
+over. Misses (file all@5) are put into causes (`miss_cause`), and the figures are repeated for issue
+shapes that localise differently (`by_shape`: multi-file fixes, issues with a traceback). Co-change needs history: the summary says
 how many instances' repositories had any usable commits before the base.
 """
 
@@ -35,6 +36,7 @@ from sweagent.localize.config import LocalizeConfig
 from sweagent.localize.files import SOURCE
 from sweagent.localize.gold import GoldTargets, gold_targets
 from sweagent.localize.index import RepoIndex
+from sweagent.localize.issue import parse_issue
 from sweagent.localize.snapshot import read_git_files, resolve_commit
 from sweagent.task import Task
 
@@ -42,6 +44,8 @@ KS = (1, 3, 5, 10)
 DIAGNOSIS_DEPTH = 50
 LEXICAL = frozenset({"bm25", "bm25_path", "bm25_function"})
 HALVES = ("tune", "held_out")
+# Issue shapes scored apart: fixes spanning several files, and issues that paste a traceback
+SHAPES = ("multi_file", "single_file", "traceback", "no_traceback")
 
 
 def split_of(instance_id: str) -> str:
@@ -369,6 +373,7 @@ def run_bench(
             builds[task.repo].append(BuildTimes.of(ctx))
         pred = predict(task.public(), ctx, config)
         gold: GoldTargets = gold_targets(task.patch, ctx.index)  # scoring only, after predicting
+        traceback = bool(parse_issue(task.public().problem_statement).frames)
         file_hits = hits(pred.files, gold.files)
         top1 = pred.diagnosis.get(pred.files[0], {}) if pred.files else {}
         history = ctx.index.cochange
@@ -393,6 +398,12 @@ def run_bench(
                 "top1_category": top1.get("category"),
                 "gold_ranks": {g: pred.diagnosis.get(g, {}).get("rank") for g in sorted(gold.files)},
                 "cochange_usable_commits": history.usable if history is not None else 0,
+                "shape": {
+                    "multi_file": len(gold.files) > 1,
+                    "single_file": len(gold.files) == 1,
+                    "traceback": traceback,
+                    "no_traceback": not traceback,
+                },
                 "hits": {
                     "files": {
                         "ours": file_hits,
@@ -443,6 +454,11 @@ def run_bench(
         repo: {"instances": len(rows), **summarise(rows), "time": _times(rows, builds[repo])}
         for repo in sorted(builds)
         if (rows := [r for r in records if r["repo"] == repo])
+    }
+    summary["by_shape"] = {
+        shape: {"instances": len(rows), **summarise(rows)}
+        for shape in SHAPES
+        if (rows := [r for r in records if r["shape"][shape]])
     }
     if ablate:
         summary["ablation"] = {

@@ -130,6 +130,14 @@ def test_bench_localize_on_the_fixture_dataset(tmp_path, capsys):
         for method in ("ours", "bm25"):
             assert set(data[level][method]) == {f"{m}@{k}" for m in ("all", "any") for k in (1, 3, 5, 10)}
     assert set(data["per_repo"]) == {"acme/shop", "acme/textkit"}
+    shapes = data["by_shape"]
+    # every instance has exactly one of each pair of shapes
+    for one, other in (("multi_file", "single_file"), ("traceback", "no_traceback")):
+        counted = [shapes[s]["files"]["n"] for s in (one, other) if s in shapes]
+        assert sum(counted) == rows
+    with_trace = [json.loads(line) for line in dataset.read_text().splitlines()]
+    traced = sum('File "' in r["problem_statement"] for r in with_trace)
+    assert shapes.get("traceback", {"instances": 0})["instances"] == traced
     assert data["time"]["index_builds"] == 2  # instances of one commit share an index
     assert data["time"]["query_ms_mean"] > 0
     # a build is cold (parsed every module) or warm (reused an earlier build's modules), never both
