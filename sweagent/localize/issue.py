@@ -222,7 +222,7 @@ def parse_issue(text: str) -> IssueFacts:
     mentioned.update(w for w in _IDENT_RE.findall(prose) if _looks_like_code(w))
     mentioned.update(w for w in _CALL_RE.findall(prose) if len(w) > 1)
     mentioned.update(f.func.rsplit(".", 1)[-1] for f in facts.frames if f.func and not f.func.startswith("<"))
-    for word in mentioned - _NOT_NAMES:
+    for word in sorted(mentioned - _NOT_NAMES):  # sorted: a set's order changes with the hash seed
         idents[word] = 1.0
     facts.identifiers = idents
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 import tarfile
 from collections import Counter
 
@@ -246,3 +249,30 @@ def test_bench_prediction_refuses_a_task_with_its_answer(tmp_path):
     with pytest.raises(ValueError, match="task.public"):
         predict(task, ctx, LocalizeConfig())
     assert predict(task.public(), ctx, LocalizeConfig()).files == ["pkg/mod.py"]
+
+
+def test_issue_names_come_out_in_the_same_order_whatever_the_hash_seed():
+    """The order of the names an issue mentions decides ties further on (graph seeds, kept votes); it
+    must not follow Python's per-process string hashing, or two runs rank differently."""
+    issue = (
+        "Calling `bulk_update` after `select_related` loses `pk_set`; the fix_ups in "
+        "`get_prefetch_queryset`, `_check_values`, `to_python`, `resolve_expression` and "
+        "`as_sql` should call `make_hashable` and `get_db_prep_value` first (see `QuerySet.update`)."
+    )
+    script = (
+        "import sys; from sweagent.localize.issue import parse_issue; "
+        "print(list(parse_issue(sys.stdin.read()).identifiers))"
+    )
+    orders = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            input=issue,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            check=True,
+        ).stdout
+        for seed in range(6)
+    }
+    assert len(orders) == 1
+    assert "make_hashable" in orders.pop()
