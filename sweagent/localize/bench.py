@@ -8,8 +8,8 @@ would in a real run (the index cache); index time is reported per build, query t
 Instances are split in two halves by a hash of their id (`split_of`): weights are tuned on the `tune`
 half only and the `held_out` half is reported alongside, so a reader can see whether the tuning carried
 over. Misses (file all@5) are put into causes (`miss_cause`), and the figures are repeated for issue
-shapes that localise differently (`by_shape`: multi-file fixes, issues with a traceback). Co-change needs history: the summary says
-how many instances' repositories had any usable commits before the base.
+shapes that localise differently (`by_shape`: multi-file fixes, issues with a traceback). Co-change
+needs history: the summary says how many instances' repositories had any usable commits before the base.
 """
 
 from __future__ import annotations
@@ -373,7 +373,7 @@ def run_bench(
             builds[task.repo].append(BuildTimes.of(ctx))
         pred = predict(task.public(), ctx, config)
         gold: GoldTargets = gold_targets(task.patch, ctx.index)  # scoring only, after predicting
-        traceback = bool(parse_issue(task.public().problem_statement).frames)
+        has_traceback = bool(parse_issue(task.public().problem_statement).frames)
         file_hits = hits(pred.files, gold.files)
         top1 = pred.diagnosis.get(pred.files[0], {}) if pred.files else {}
         history = ctx.index.cochange
@@ -401,8 +401,8 @@ def run_bench(
                 "shape": {
                     "multi_file": len(gold.files) > 1,
                     "single_file": len(gold.files) == 1,
-                    "traceback": traceback,
-                    "no_traceback": not traceback,
+                    "traceback": has_traceback,
+                    "no_traceback": not has_traceback,
                 },
                 "hits": {
                     "files": {
